@@ -1,0 +1,447 @@
+"""MNIST, found or downloaded, verified, parsed and cached: ``load_mnist()``.
+
+Lesson 6 (the full network) uses this: it trains ``TwoLayerNet`` on the 60000 MNIST
+training images and measures accuracy on the 10000 test images.
+
+``load_mnist()`` works like the book's loader (same flags, same meaning), but it never
+uses pickle and never loads a file it has not verified. For each of the four files in
+:data:`FILES` it looks, in order, in
+
+1. the ``data_dir`` argument,
+2. the folder named by the environment variable ``BPCOURSE_DATA``,
+3. the download cache (:func:`mnist_cache_dir`, ``~/.cache/bpcourse/mnist`` by default),
+
+and otherwise downloads it from the first of :data:`MIRRORS` that serves a good copy,
+into the cache. A file counts only if the SHA-256 of its *decompressed* content is the
+one in :data:`SHA256` (so any gzip wrapper, or an already decompressed copy, is fine).
+The parsed arrays are then cached as an uncompressed ``.npz`` next to the downloads,
+named after those checksums, which makes every later load take a fraction of a second.
+
+Run ``python -m bpcourse.datasets`` once while online (say, before a class) to fetch
+and verify everything ahead of time.
+"""
+
+import argparse
+import contextlib
+import functools
+import hashlib
+import http.client
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from bpcourse import __version__, fileio
+
+__all__ = [
+    "ENV_VAR",
+    "FILES",
+    "MIRRORS",
+    "SHA256",
+    "TIMEOUT",
+    "MnistError",
+    "MnistFileError",
+    "MnistNotFoundError",
+    "MnistWarning",
+    "load_mnist",
+    "mnist_cache_dir",
+    "main",
+]
+
+#: The environment variable naming a folder that holds the four files.
+ENV_VAR = "BPCOURSE_DATA"
+
+#: The four standard MNIST files: training images and labels, test images and labels.
+FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+
+#: SHA-256 of each file's *decompressed* content. Mirrors re-wrap the gzip (name, time
+#: stamp, level), which changes the .gz bytes but never the data inside.
+SHA256 = {
+    "train-images-idx3-ubyte.gz": (
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"
+    ),
+    "train-labels-idx1-ubyte.gz": (
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"
+    ),
+    "t10k-images-idx3-ubyte.gz": (
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"
+    ),
+    "t10k-labels-idx1-ubyte.gz": (
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
+    ),
+}
+
+#: Base URLs tried in turn; a file's URL is the base plus its name. Plain http is fine
+#: for the original site because every download is checked against SHA256 anyway.
+MIRRORS = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",  # the one PyTorch uses
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",  # the one TensorFlow uses
+    "http://yann.lecun.com/exdb/mnist/",  # the original, often 403 these days
+]
+
+#: Seconds to wait for a mirror to connect or send the next chunk.
+TIMEOUT = 20.0
+
+# Bumped whenever the .npz layout changes, so that old caches are never misread.
+_NPZ_FORMAT = 1
+_KEYS = ("x_train", "t_train", "x_test", "t_test")  # in the order of FILES
+_MAX_DOWNLOAD_BYTES = 64 * 2**20  # 6x the biggest file: anything larger is not MNIST
+
+
+class MnistError(RuntimeError):
+    """Base class of the errors :func:`load_mnist` raises."""
+
+
+class MnistFileError(MnistError):
+    """A file in a folder the user chose is not a good MNIST file.
+
+    ``path`` is the file and ``reason`` says what is wrong with it.
+    """
+
+    def __init__(self, path, reason, via):
+        self.path, self.reason = Path(path), reason
+        super().__init__(
+            f"The MNIST file {path} (found via {via}) is not usable: {reason}.\n"
+            f"Replace it with a good copy, or delete it so that bpcourse looks in the "
+            f"other places (and downloads it if needed)."
+        )
+
+
+class MnistNotFoundError(MnistError):
+    """MNIST is nowhere on this machine and no mirror could provide it.
+
+    ``failures`` lists ``(url, reason)`` for each download that was tried.
+    """
+
+    def __init__(self, message, failures):
+        self.failures = list(failures)
+        super().__init__(message)
+
+
+class MnistWarning(UserWarning):
+    """Something worth knowing that did not stop the data from loading."""
+
+
+def mnist_cache_dir():
+    """Return the folder for downloads and the array cache (it may not exist yet).
+
+    ``$XDG_CACHE_HOME/bpcourse/mnist`` if that variable is an absolute path, else
+    ``~/.cache/bpcourse/mnist``.
+    """
+    root = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(root):  # the XDG spec says to ignore relative values
+        try:
+            root = Path.home() / ".cache"
+        except RuntimeError:  # no home directory (some containers)
+            root = Path(tempfile.gettempdir())
+    return Path(root) / "bpcourse" / "mnist"
+
+
+def load_mnist(normalize=True, flatten=True, one_hot_label=False, *, data_dir=None):
+    """Load MNIST as ``(x_train, t_train), (x_test, t_test)``.
+
+    Parameters
+    ----------
+    normalize : bool
+        True: pixels as ``float32`` in [0, 1] (value / 255). False: ``uint8`` in 0..255.
+    flatten : bool
+        True: images of shape ``(N, 784)``. False: ``(N, 1, 28, 28)`` (one channel).
+    one_hot_label : bool
+        False: labels as ``uint8`` digits 0..9 of shape ``(N,)``, like the book.
+        True: ``float32`` one-hot rows of shape ``(N, 10)``.
+    data_dir : str or path-like, optional
+        A folder with the four files of :data:`FILES`, looked at first (see the module
+        docstring for the search order). Nothing is ever written there.
+
+    ``N`` is 60000 for the training set and 10000 for the test set. Every call returns
+    new, writable arrays. Raises :class:`MnistFileError` for a bad file in ``data_dir``
+    or ``$BPCOURSE_DATA`` and :class:`MnistNotFoundError` when the data is nowhere to be
+    found or downloaded. An existing array cache built from files with the expected
+    checksums is used without looking at the folders at all.
+    """
+    npz = _npz_path()
+    arrays = _read_npz(npz)
+    if arrays is None:
+        cache = _writable_cache()
+        found = _gather(data_dir, cache)
+        arrays = _assemble({name: arr for name, (arr, _) in found.items()})
+        if cache is not None:
+            _write_npz(npz, arrays)
+    x_train, t_train, x_test, t_test = (arrays[k] for k in _KEYS)
+    return (
+        _images(x_train, normalize, flatten),
+        _labels(t_train, one_hot_label),
+    ), (_images(x_test, normalize, flatten), _labels(t_test, one_hot_label))
+
+
+def _images(x, normalize, flatten):
+    x = x.reshape(len(x), -1) if flatten else x[:, np.newaxis]
+    if normalize:
+        # A float32 multiply reads and writes a quarter of what a float64 divide does, and
+        # 255 * float32(1/255) rounds to exactly 1.0, so the range stays [0, 1].
+        return np.multiply(x, np.float32(1 / 255), dtype=np.float32)
+    # Freshly parsed files are read-only views of the decompressed bytes; copy only those.
+    return x if x.flags.writeable else x.copy()
+
+
+def _labels(t, one_hot):
+    if one_hot:
+        return np.eye(10, dtype=np.float32)[t]
+    return t if t.flags.writeable else t.copy()
+
+
+# --- finding and verifying the files ---------------------------------------------------
+
+
+def _places(data_dir):
+    """(description, folder, user_given) for each folder to look in, in order."""
+    places = []
+    if data_dir is not None:
+        places.append(("data_dir", Path(data_dir).expanduser(), True))
+    if os.environ.get(ENV_VAR):
+        places.append((f"${ENV_VAR}", Path(os.environ[ENV_VAR]).expanduser(), True))
+    places.append(("the download cache", mnist_cache_dir(), False))
+    return places
+
+
+def _verify(raw, name, compressed=True):
+    """Return the array in ``raw`` (the bytes of file ``name``) or raise ValueError."""
+    data = fileio.gunzip(raw) if compressed else raw
+    got, expected = hashlib.sha256(data).hexdigest(), SHA256[name]
+    if got != expected:
+        raise ValueError(
+            f"wrong SHA-256 of the decompressed content: expected {expected}, got {got}"
+        )
+    # Both kinds of MNIST file say their dimension count in their name: idx3 or idx1.
+    return fileio.parse_idx(data, ndim=int(name.partition("-idx")[2][0]))
+
+
+def _gather(data_dir, cache):
+    """Find, verify and parse every file: {name: (array, where it came from)}.
+
+    ``cache`` is the folder downloads are saved to, or None to keep them in memory only.
+    """
+    places, found, notes = _places(data_dir), {}, []
+    absent = {desc: [] for desc, _, _ in places}
+    for name in FILES:
+        for desc, folder, user_given in places:
+            # A decompressed copy counts too: macOS Safari unpacks .gz files on download.
+            for path, compressed in ((folder / name, True), (folder / name[:-3], False)):
+                if name in found or not path.is_file():
+                    continue
+                try:
+                    found[name] = (_verify(path.read_bytes(), name, compressed), str(path))
+                except (OSError, ValueError) as exc:
+                    if user_given:
+                        raise MnistFileError(path, exc, desc) from None
+                    notes.append(f"{path}: {exc}; deleted it")
+                    with contextlib.suppress(OSError):
+                        path.unlink()  # a bad cached copy is useless, a fresh one replaces it
+            if name not in found:
+                absent[desc].append(name)
+    for desc, folder, user_given in places:
+        if user_given and absent[desc]:
+            # Probably a typo in the path: say so, rather than quietly downloading.
+            what = (
+                "is not a folder" if not folder.is_dir() else (f"has no {', '.join(absent[desc])}")
+            )
+            notes.append(f"{desc} {folder} {what}")
+            warnings.warn(f"{desc} {folder} {what}; looking elsewhere", MnistWarning, stacklevel=3)
+    missing = [name for name in FILES if name not in found]
+    for name in missing:
+        found[name] = _download(name, cache, places, missing, notes)
+    return found
+
+
+def _download(name, cache, places, missing, notes):
+    """Download ``name`` from the first mirror with a good copy: (array, description)."""
+    failures = []
+    for base in MIRRORS:
+        url = base.rstrip("/") + "/" + name
+        try:
+            if cache is None:
+                return _fetch_verified(url, name, None), f"{url} (kept in memory only)"
+            fetch = functools.partial(_fetch_verified, url, name)
+            return fileio.write_atomically(cache / name, fetch), f"{cache / name} (from {url})"
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            failures.append((url, fileio.why_failed(exc, TIMEOUT)))
+    raise MnistNotFoundError(_not_found_message(name, places, missing, notes, failures), failures)
+
+
+def _fetch_verified(url, name, sink):
+    """The verified array of file ``name`` downloaded from ``url`` (also saved to ``sink``)."""
+    raw = fileio.download(
+        url,
+        sink,
+        timeout=TIMEOUT,
+        max_bytes=_MAX_DOWNLOAD_BYTES,
+        label=f"Downloading {name} from {url}",
+        user_agent=f"bpcourse/{__version__} (+python urllib)",
+    )
+    return _verify(raw, name)
+
+
+def _not_found_message(name, places, missing, notes, failures):
+    cache = mnist_cache_dir()
+    looked = "\n".join(f"  - {desc}: {folder}" for desc, folder, _ in places)
+    if not any(desc.startswith("$") for desc, _, _ in places):
+        looked += f"\n  - ${ENV_VAR}: not set"
+    tried = "\n".join(f"  - {url}: {why}" for url, why in failures) or "  (no mirrors listed)"
+    offline = all(why.startswith(("could not connect", "no answer")) for _, why in failures)
+    lines = [
+        f"Could not find or download the MNIST file {name}.",
+        "",
+        f"Looked for {', '.join(missing)} in:",
+        looked,
+        *(f"  ({note})" for note in notes),
+        "Then tried to download it:",
+        tried,
+        *(["It looks like this computer is offline."] if failures and offline else []),
+        "",
+        "To fix this, do ONE of the following:",
+        "  1. Connect to the internet and run this again, or once, from a terminal:",
+        "         python -m bpcourse.datasets",
+        "  2. Get the four files from a teacher or classmate (any copy works: each one is",
+        "     checked against its SHA-256) and copy them into this folder:",
+        f"         {cache}",
+        "     The files are:",
+        *(f"         {file}" for file in FILES),
+        f"  3. Or keep the four files in any folder and point ${ENV_VAR} at it: in a",
+        f"     notebook, run  %env {ENV_VAR}=/path/to/folder  before loading; in a shell,",
+        f"     export {ENV_VAR}=/path/to/folder  (Windows: set {ENV_VAR}=C:\\path\\to\\folder);",
+        "     or pass it directly: load_mnist(data_dir='/path/to/folder').",
+    ]
+    return "\n".join(lines)
+
+
+# --- the array cache ---------------------------------------------------------------------
+
+
+def _writable_cache():
+    """The cache folder, created if needed, or None (with a warning) if it is not writable."""
+    folder = mnist_cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError("no write permission")
+    except OSError as exc:
+        warnings.warn(
+            f"cannot write to the MNIST cache folder {folder} ({exc}): the data will load, "
+            f"but it is not saved, so the next load is slow (and downloads again if needed). "
+            f"Set XDG_CACHE_HOME to a writable folder to fix this.",
+            MnistWarning,
+            stacklevel=3,
+        )
+        return None
+    return folder
+
+
+def _checksums():
+    return np.array([SHA256[name] for name in FILES])
+
+
+def _npz_path():
+    # Named after the checksums, so that a cache built from other files (or by a table a
+    # test swapped in) can never be mistaken for this one.
+    key = hashlib.sha256(f"npz{_NPZ_FORMAT}:{' '.join(_checksums())}".encode()).hexdigest()
+    return mnist_cache_dir() / f"mnist-{key[:16]}.npz"
+
+
+def _read_npz(path):
+    """The cached arrays, or None if there is no good cache (a bad one is deleted)."""
+    if not path.is_file():
+        return None
+    try:
+        # np.load checks each member's CRC-32, so a flipped bit fails here too.
+        with np.load(path, allow_pickle=False) as npz:
+            if not np.array_equal(npz["sha256"], _checksums()):
+                raise ValueError("built from different source files")
+            return _assemble({name: npz[key] for name, key in zip(FILES, _KEYS, strict=True)})
+    except Exception as exc:  # any failure to read our own cache just means: rebuild it
+        warnings.warn(f"rebuilding the MNIST array cache {path}: {exc}", MnistWarning, stacklevel=3)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+
+
+def _write_npz(path, arrays):
+    try:
+        fileio.write_atomically(path, lambda file: np.savez(file, sha256=_checksums(), **arrays))
+    except OSError as exc:
+        warnings.warn(
+            f"could not save the MNIST array cache {path}: {exc}", MnistWarning, stacklevel=3
+        )
+
+
+def _assemble(by_name):
+    """Check that the four arrays fit together; return them keyed by _KEYS."""
+    arrays = {key: by_name[name] for name, key in zip(FILES, _KEYS, strict=True)}
+    for split in ("train", "test"):
+        x, t = arrays[f"x_{split}"], arrays[f"t_{split}"]
+        if x.dtype != np.uint8 or x.ndim != 3:
+            problem = f"images are {x.dtype} with {x.ndim} dimensions, not uint8 with 3"
+        elif t.dtype != np.uint8 or t.ndim != 1:
+            problem = f"labels are {t.dtype} with {t.ndim} dimensions, not uint8 with 1"
+        elif len(x) != len(t):
+            problem = f"{len(x)} images but {len(t)} labels"
+        elif t.size and t.max() > 9:
+            problem = f"a label is {t.max()}, not a digit 0..9"
+        else:
+            continue
+        raise MnistError(f"the MNIST {split} files do not fit together: {problem}")
+    if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
+        raise MnistError("the MNIST training and test images differ in size")
+    return arrays
+
+
+# --- command line ------------------------------------------------------------------------
+
+
+def main(argv=None):
+    """``python -m bpcourse.datasets``: fetch and verify MNIST, say where it is."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bpcourse.datasets",
+        description="Find or download the four MNIST files, verify their SHA-256, build "
+        "the array cache that makes load_mnist() fast, and print where everything is. "
+        "Run it once while online, e.g. before a class.",
+        epilog=f"Search order: --data-dir, ${ENV_VAR}, the cache ({mnist_cache_dir()}), "
+        f"then the mirrors {', '.join(MIRRORS)}.",
+    )
+    parser.add_argument("--data-dir", help="a folder with the four .gz files (never written)")
+    args = parser.parse_args(argv)
+    try:
+        cache = _writable_cache()
+        found = _gather(args.data_dir, cache)
+        arrays = _assemble({name: arr for name, (arr, _) in found.items()})
+    except MnistError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("MNIST is ready; every file matches its SHA-256:")
+    for name in FILES:
+        print(f"  {name:28} {found[name][1]}")
+    npz = _npz_path()
+    if cache is not None and _read_npz(npz) is None:
+        _write_npz(npz, arrays)
+    print(f"Array cache: {npz if npz.is_file() else '(none: the cache folder is not writable)'}")
+    x, x_test = arrays["x_train"], arrays["x_test"]
+    print(f"{len(x)} training and {len(x_test)} test images of {x.shape[1]}x{x.shape[2]} pixels.")
+    if any(where.endswith("(kept in memory only)") for _, where in found.values()):
+        print(
+            "error: the downloads could not be saved (see the warning above), so the next "
+            "load would download again.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""Draw a :class:`bpcourse.graph.Graph` with matplotlib, in the style of the book's figures.
+
+Lessons 1 to 5. Operation nodes are circles holding their symbol (a named layer is a box).
+Values of the forward pass are written above each arrow in blue; gradients of the backward
+pass are written below it in vermillion, next to a second arrow pointing back (leftwards).
+The two colours are the Okabe-Ito pair, told apart with colour blindness too, and the
+position (above/below) and arrow direction say the same thing again.
+
+Only the object API is used (``matplotlib.figure.Figure``), so this works headless without
+choosing a backend, and nothing here calls ``plt.show()``.
+"""
+
+import re
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle, FancyBboxPatch
+
+FORWARD_COLOR = "#0072B2"  # Okabe-Ito blue
+BACKWARD_COLOR = "#D55E00"  # Okabe-Ito vermillion
+INK = "#1a1a1a"
+MODES = ("forward", "backward", "both")
+UNIT_INCHES = 0.8  # one layout unit on paper when we make the figure ourselves
+_PT = 72 * UNIT_INCHES  # points per layout unit
+RADIUS = 0.42  # op circle radius, layout units
+GAP = 0.2  # distance between a forward arrow and its backward twin
+
+
+def format_value(value, fmt=None):
+    """Text for a number on a picture: 220.00000000000003 -> "220", 0.2350037 -> "0.235".
+
+    ``fmt`` is None (4 significant digits, no float noise), a format spec such as ".2f",
+    or a callable value -> str. Arrays of up to 4 numbers are listed, larger ones give their
+    shape. Negative numbers use a true minus sign (−), which reads better on a projector.
+    """
+    if callable(fmt):
+        return fmt(value)
+    if np.ndim(value) > 0:
+        arr = np.asarray(value)
+        if arr.size > 4:
+            return f"shape {arr.shape}"
+        return "[" + ", ".join(format_value(v, fmt) for v in arr.ravel()) + "]"
+    if fmt:
+        text = format(value, fmt)
+    elif float(value) == 0:
+        text = "0"
+    elif 1e-4 <= abs(float(value)) < 1e6:
+        text = np.format_float_positional(float(value), precision=4, fractional=False, trim="-")
+    else:
+        text = f"{float(value):.3e}"
+    return text.replace("-", "−")
+
+
+def _label_text(template, number, fmt):
+    if template is None:
+        return format_value(number, fmt)
+    if callable(template):
+        return template(number)
+    return template.replace("{}", format_value(number, fmt)) if "{}" in template else template
+
+
+_FRAC = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")
+
+
+def _text_size(text, fontsize):
+    """Rough (width, height) of a text in layout units, to size the picture before drawing."""
+    width = height = 0.0
+    for line in text.split("\n"):
+        tall = "\\frac" in line
+        line = _FRAC.sub(lambda m: max(m.groups(), key=len), line)
+        line = re.sub(r"\\[a-zA-Z]+", "x", line)  # \partial, \cdot: one glyph each
+        line = re.sub(r"[${}^_\\]", "", line)
+        width = max(width, 0.6 * fontsize * len(line))
+        height += (2.4 if tall else 1.35) * fontsize
+    return width / _PT, height / _PT
+
+
+def _align(n):
+    ha = "center" if abs(n[0]) < 0.35 else ("left" if n[0] > 0 else "right")
+    va = "center" if abs(n[1]) < 0.35 else ("bottom" if n[1] > 0 else "top")
+    return ha, va
+
+
+class _Plan:
+    """Everything to draw, in layout units, plus its estimated extent (so figures fit)."""
+
+    def __init__(self):
+        self.items, self.xs, self.ys = [], [], []
+
+    def extend(self, x0, y0, x1, y1):
+        self.xs += [x0, x1]
+        self.ys += [y0, y1]
+
+    def text(self, xy, text, offset=(0, 0), ha="center", va="center", size=16, **style):
+        self.items.append(("text", xy, text, offset, ha, va, size, style))
+        w, h = _text_size(text, size)
+        x = xy[0] + offset[0] / _PT - {"left": 0, "center": w / 2, "right": w}[ha]
+        y = xy[1] + offset[1] / _PT - {"bottom": 0, "center": h / 2, "top": h}[va]
+        self.extend(x, y, x + w, y + h)
+
+    def arrow(self, tail, head, style, color, lw):
+        self.items.append(("arrow", tail, head, style, color, lw))
+        self.extend(*tail, *head)
+
+    @property
+    def bounds(self):
+        return min(self.xs) - 0.25, max(self.xs) + 0.25, min(self.ys) - 0.2, max(self.ys) + 0.2
+
+
+def _outline(node, p, toward):
+    """Where an arrow meets a node: the circle's rim or the box's side facing ``toward``."""
+    p, toward = np.asarray(p, float), np.asarray(toward, float)
+    if node.kind != "op":
+        return p
+    d = toward - p
+    if node.op.shape == "box":
+        w, h = _node_size(node)
+        if abs(d[0]) * h >= abs(d[1]) * w:  # through the left or right side: stay level
+            return np.array([p[0] + np.sign(d[0]) * w / 2, np.clip(toward[1], *_span(p[1], h))])
+        return np.array([np.clip(toward[0], *_span(p[0], w)), p[1] + np.sign(d[1]) * h / 2])
+    return p + RADIUS * d / np.hypot(*d)
+
+
+def _node_size(node):
+    if node.op.shape == "box":
+        return node.size or (2.4, 1.6)
+    return 2 * RADIUS, 2 * RADIUS
+
+
+def _span(centre, length):
+    return centre - length / 2 + 0.25, centre + length / 2 - 0.25
+
+
+def plan_graph(graph, mode="both", fmt=None, fontsize=16, legend=True, title=None):
+    """Lay out ``graph`` (already run) into a :class:`_Plan`; see :func:`draw_graph`."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
+    plan, pos = _Plan(), {n: np.asarray(p, float) for n, p in graph.layout().items()}
+    for node, p in pos.items():
+        if node.kind == "input" and node.label:
+            plan.text(p, node.label, (-8, 0), "right", size=fontsize, color=INK, weight="bold")
+        elif node.kind == "output" and node.label:
+            plan.text(p, node.label, (8, 0), "left", size=fontsize, color=INK, weight="bold")
+        elif node.kind == "op":
+            plan.items.append(("node", node, p, fontsize))
+            w, h = _node_size(node)
+            plan.extend(p[0] - w / 2, p[1] - h / 2, p[0] + w / 2, p[1] + h / 2)
+            if node.label:
+                plan.text(p + (0, h / 2), node.label, (0, 6), va="bottom", size=fontsize - 3,
+                          color="#555555", style="italic")
+    for edge in graph.edges:
+        a, b = pos[edge.src], pos[edge.dst]
+        start, end = _outline(edge.src, a, b), _outline(edge.dst, b, a)
+        u = (end - start) / np.hypot(*(end - start))
+        n = np.array([-u[1], u[0]]) if u[0] >= -1e-9 else np.array([u[1], -u[0]])
+        # steep side inputs carry their texts low, away from the main arrow's texts
+        mid = start + (0.5 if abs(u[1]) < 0.5 else 0.4) * (end - start)
+        if mode == "backward":
+            plan.arrow(start, end, "-", "#9a9a9a", 1.5)
+        else:
+            plan.arrow(start, end, "-|>,head_length=0.7,head_width=0.35", FORWARD_COLOR, 2.2)
+            text = _label_text(edge.fwd_label, edge.value, fmt)
+            plan.text(mid + 0.08 * n, text, 4 * n, *_align(n), size=fontsize, color=FORWARD_COLOR)
+        if mode != "forward" and edge.grad is not None:
+            back = -GAP * n
+            tail, head = end - 0.18 * u + back, start + 0.18 * u + back
+            plan.arrow(tail, head, "-|>,head_length=0.7,head_width=0.35", BACKWARD_COLOR, 2.2)
+            text = _label_text(edge.bwd_label, edge.grad, fmt)
+            plan.text(mid + back - 0.08 * n, text, -4 * n, *_align(-n), size=fontsize,
+                      color=BACKWARD_COLOR)
+    x0, x1, y0, y1 = plan.bounds
+    if legend:
+        entries = _legend_entries(mode)
+        widths = [_text_size(label, fontsize - 2)[0] + 1.0 for _, label in entries]
+        ncol = len(entries) if sum(widths) < 1.1 * (x1 - x0) else 1
+        plan.items.append(("legend", entries, ncol, fontsize - 2))
+        y0 -= (len(entries) // ncol) * (fontsize + 10) / _PT + 0.1
+        x_mid, need = (x0 + x1) / 2, max(widths) * (ncol if ncol > 1 else 1) / 2
+        x0, x1 = min(x0, x_mid - need), max(x1, x_mid + need)
+    if title:
+        plan.items.append(("title", title, fontsize + 1))
+        y1 += _text_size(title, fontsize + 1)[1] + 0.15
+    plan.limits = (x0, x1, y0, y1)
+    return plan
+
+
+def _legend_entries(mode):
+    fwd = (FORWARD_COLOR, ">", "forward pass: values (blue, →)")
+    bwd = (BACKWARD_COLOR, "<", "backward pass: gradients (orange, ←)")
+    return [(e[:2], e[2]) for e in {"forward": [fwd], "backward": [bwd]}.get(mode, [fwd, bwd])]
+
+
+def render(ax, plan):
+    """Draw a plan into ``ax``: equal aspect, no axis lines, limits from the plan."""
+    for item in plan.items:
+        kind = item[0]
+        if kind == "text":
+            _, xy, text, offset, ha, va, size, style = item
+            ax.annotate(text, xy, xytext=offset, textcoords="offset points", ha=ha, va=va,
+                        fontsize=size, **style)
+        elif kind == "arrow":
+            _, tail, head, style, color, lw = item
+            ax.annotate("", head, xytext=tail, gid="backward" if color == BACKWARD_COLOR
+                        else "forward", arrowprops=dict(arrowstyle=style, color=color, lw=lw,
+                                                        shrinkA=0, shrinkB=0, mutation_scale=14))
+        elif kind == "node":
+            _draw_node(ax, *item[1:])
+        elif kind == "legend":
+            _, entries, ncol, size = item
+            handles = [Line2D([], [], color=c, lw=2.5, marker=m, markersize=10, label=label)
+                       for (c, m), label in entries]
+            ax.legend(handles=handles, loc="lower center", ncol=ncol, frameon=False,
+                      fontsize=size, handlelength=2.5, borderaxespad=0.2)
+        elif kind == "title":
+            ax.text(0.5, 0.995, item[1], transform=ax.transAxes, ha="center", va="top",
+                    fontsize=item[2], weight="bold", color=INK)
+    x0, x1, y0, y1 = plan.limits
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+
+
+def _draw_node(ax, node, p, fontsize):
+    symbol = node.op.symbol
+    if node.op.shape == "box":
+        w, h = _node_size(node)
+        ax.add_patch(FancyBboxPatch((p[0] - w / 2, p[1] - h / 2), w, h, zorder=3, lw=2,
+                                    boxstyle="round,pad=0,rounding_size=0.25", fc="white",
+                                    ec=INK))
+        size = fontsize
+    else:
+        ax.add_patch(Circle(p, RADIUS, fc="white", ec=INK, lw=2, zorder=3))
+        # shrink long symbols such as "×(−1)" so they stay inside the circle
+        size = min(fontsize + 4, 1.7 * RADIUS * _PT / (0.6 * max(len(symbol), 1)))
+    ax.text(*p, symbol, ha="center", va="center", fontsize=size, color=INK, zorder=4,
+            weight="bold" if len(symbol) <= 2 else "normal")
+
+
+def figure_for(plans):
+    """A Figure holding ``plans`` stacked top to bottom at one scale; returns (fig, axes)."""
+    sizes = [(p.limits[1] - p.limits[0], p.limits[3] - p.limits[2]) for p in plans]
+    width, height = max(w for w, _ in sizes), sum(h for _, h in sizes)
+    fig = Figure(figsize=(width * UNIT_INCHES, height * UNIT_INCHES), facecolor="white")
+    axes, top = [], height
+    for w, h in sizes:
+        top -= h
+        axes.append(fig.add_axes([(width - w) / 2 / width, top / height, w / width, h / height]))
+    return fig, axes
+
+
+def draw_graph(graph, ax=None, *, mode="both", fmt=None, fontsize=16, legend=True, title=None,
+               run=True):
+    """Draw ``graph``; returns ``(fig, ax)``. Lessons 1 to 5 (every graph picture).
+
+    mode: "forward" (values above blue arrows), "backward" (gradients below vermillion
+    arrows pointing left, the graph's edges in grey) or "both". ``run=True`` first runs the
+    graph's forward and backward pass, so the numbers always match its current inputs.
+    ``ax``: an existing Axes to draw into (it is cleared first; redrawing a widget this way
+    takes a few milliseconds), else a new Figure sized so that text is readable, at
+    UNIT_INCHES per layout unit. ``fmt`` formats every number (see :func:`format_value`)
+    unless an edge has its own label. A legend names the colours; ``title`` goes on top.
+    """
+    if run:
+        graph.run()
+    plan = plan_graph(graph, mode, fmt, fontsize, legend, title)
+    if ax is None:
+        fig, (ax,) = figure_for([plan])
+    else:
+        fig = ax.figure
+        ax.clear()
+    render(ax, plan)
+    return fig, ax

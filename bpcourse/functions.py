@@ -1,0 +1,142 @@
+"""Activation, softmax and loss functions (lessons 4 and 5).
+
+Plain NumPy functions of arrays. Each keeps the floating dtype it is given, so a float32
+network stays float32, and each is written in its numerically stable form: the textbook
+formulas overflow for large inputs or take ``log(0)``.
+"""
+
+import numpy as np
+
+__all__ = [
+    "sigmoid",
+    "relu",
+    "softmax",
+    "log_softmax",
+    "cross_entropy_error",
+    "softmax_cross_entropy",
+    "as_label_indices",
+]
+
+
+def _as_float_array(x):
+    x = np.asarray(x)
+    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+
+
+def sigmoid(x):
+    """Logistic function 1 / (1 + exp(-x)), elementwise. Shape in = shape out.
+
+    ``exp(-x)`` overflows for x < -709, so negative inputs use the equal form
+    exp(x) / (1 + exp(x)); the exponent is then never positive.
+    """
+    x = _as_float_array(x)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def relu(x):
+    """Rectified linear unit max(0, x), elementwise. Shape in = shape out."""
+    return np.maximum(_as_float_array(x), 0)
+
+
+def log_softmax(x):
+    """log(softmax(x)) over the last axis, without ever forming exp of a large number.
+
+    x: (C,) or (N, C) scores. Returns the same shape.
+    """
+    x = _as_float_array(x)
+    shifted = x - x.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def softmax(x):
+    """Softmax over the last axis. x: (C,) or (N, C) scores; returns probabilities, same shape.
+
+    Subtracting the row maximum first changes nothing mathematically (the factor exp(-max)
+    cancels) but keeps every exponent <= 0, so scores like 1e4 do not overflow.
+    """
+    x = _as_float_array(x)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def as_label_indices(t, num_classes):
+    """Turn targets into a 1-D array of class indices.
+
+    t: (N,) integer labels or (N, C) one-hot rows. Raises ValueError if they do not fit
+    ``num_classes`` classes.
+    """
+    t = np.asarray(t)
+    if t.ndim == 2 and t.shape[1] == num_classes:
+        return t.argmax(axis=1)
+    if t.ndim > 1 or not np.issubdtype(t.dtype, np.integer):
+        raise ValueError(
+            f"targets must be integer labels of shape (N,) or one-hot rows of shape "
+            f"(N, {num_classes}); got dtype {t.dtype} and shape {t.shape}"
+        )
+    t = t.reshape(-1)
+    if t.size and (t.min() < 0 or t.max() >= num_classes):
+        raise ValueError(
+            f"labels must lie in 0..{num_classes - 1}; got values from {t.min()} to {t.max()}"
+        )
+    return t
+
+
+def _batched(y, t):
+    """Make (C,) scores a batch of one and sort the targets into one-hot or labels.
+
+    Returns (y of shape (N, C), one-hot targets or None, label indices or None).
+    """
+    t = np.asarray(t)
+    if y.ndim == 1:
+        y = y.reshape(1, -1)
+        t = t.reshape(1, -1) if t.shape == (y.shape[1],) else t.reshape(-1)
+    if y.ndim != 2:
+        raise ValueError(f"expected scores of shape (C,) or (N, C); got shape {y.shape}")
+    if t.shape == y.shape:
+        # integer one-hot rows would promote float32 scores to float64
+        return y, t.astype(y.dtype, copy=False), None
+    labels = as_label_indices(t, y.shape[1])
+    if labels.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"expected {y.shape[0]} targets for scores of shape {y.shape}; "
+            f"got targets of shape {t.shape}"
+        )
+    return y, None, labels
+
+
+def cross_entropy_error(y, t):
+    """Mean cross-entropy -sum(t * log y) / N of predicted probabilities y.
+
+    y: (C,) or (N, C) probabilities. t: one-hot of the same shape, or (N,) label indices.
+    Returns a scalar. A zero probability for the true class gives a large finite loss
+    (log of the smallest positive float) instead of inf: the book adds 1e-7 for the same
+    reason, but that shifts every loss a little.
+    """
+    y, onehot, labels = _batched(_as_float_array(y), t)
+    tiny = np.finfo(y.dtype).tiny
+    if labels is None:
+        return -np.sum(onehot * np.log(np.maximum(y, tiny))) / y.shape[0]
+    picked = y[np.arange(y.shape[0]), labels]
+    return -np.sum(np.log(np.maximum(picked, tiny))) / y.shape[0]
+
+
+def softmax_cross_entropy(x, t):
+    """Cross-entropy of softmax(x), computed from the scores x by log-sum-exp.
+
+    x: (C,) or (N, C) scores; t: one-hot like x or (N,) labels. Returns (loss, y) with y the
+    softmax probabilities (same shape as x, batched to (N, C)). Working from x avoids
+    log(softmax) underflowing to log(0) and needs no epsilon.
+    """
+    x, onehot, labels = _batched(_as_float_array(x), t)
+    shifted = x - x.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    s = e.sum(axis=1, keepdims=True)
+    y = e / s
+    log_y = shifted - np.log(s)
+    n = x.shape[0]
+    if labels is None:
+        loss = -np.sum(onehot * log_y) / n
+    else:
+        loss = -np.sum(log_y[np.arange(n), labels]) / n
+    return loss, y

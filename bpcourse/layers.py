@@ -1,0 +1,229 @@
+"""Layers with ``forward`` and ``backward``, the API of the book's ``common/layers.py``.
+
+Lesson 3 introduces MulLayer and AddLayer, lesson 4 Relu and Sigmoid, lesson 5 Affine and
+SoftmaxWithLoss. Every ``backward(dout)`` takes the gradient of the final output with respect
+to this layer's output and returns the gradient with respect to its input(s).
+
+Two rules hold for every layer here, and the tests check both:
+
+* no layer writes into its inputs or into the ``dout`` it is given: the caller may still
+  need them (the book's Relu writes ``dout[mask] = 0`` into the caller's array);
+* ``backward`` before ``forward``, or a ``dout`` of the wrong shape, raises an error that
+  names what was expected and what came, instead of a confusing NumPy broadcast.
+"""
+
+import numpy as np
+
+from .functions import as_label_indices, sigmoid, softmax_cross_entropy
+
+__all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"]
+
+
+def _require_forward(layer, attribute):
+    if getattr(layer, attribute) is None:
+        name = type(layer).__name__
+        raise RuntimeError(
+            f"{name}.backward() was called before {name}.forward(): the backward pass "
+            "needs the values the forward pass stores"
+        )
+
+
+def _check_dout(layer, dout, expected_shape):
+    if np.shape(dout) != tuple(expected_shape):
+        raise ValueError(
+            f"{type(layer).__name__}.backward() expected dout of shape "
+            f"{tuple(expected_shape)} (the shape of its forward output); "
+            f"got shape {np.shape(dout)}"
+        )
+
+
+def _unbroadcast(grad, shape):
+    """Sum a gradient back down to ``shape`` after NumPy broadcast an input up."""
+    if np.shape(grad) == tuple(shape):
+        return grad
+    grad = np.sum(grad, axis=tuple(range(np.ndim(grad) - len(shape))))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and np.shape(grad)[i] != 1)
+    return np.sum(grad, axis=axes, keepdims=True).reshape(shape)
+
+
+class MulLayer:
+    """Multiply node z = x * y (lesson 3). Scalars or arrays of one shape.
+
+    forward(x, y) -> z; backward(dout) -> (dx, dy) = (dout * y, dout * x):
+    each input receives the upstream gradient times the *other* input.
+    """
+
+    def __init__(self):
+        self.x = None
+        self.y = None
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return x * y
+
+    def backward(self, dout):
+        _require_forward(self, "x")
+        _check_dout(self, dout, np.broadcast_shapes(np.shape(self.x), np.shape(self.y)))
+        dx = _unbroadcast(dout * self.y, np.shape(self.x))
+        dy = _unbroadcast(dout * self.x, np.shape(self.y))
+        return dx, dy
+
+
+class AddLayer:
+    """Add node z = x + y (lesson 3). Scalars or arrays of one shape.
+
+    forward(x, y) -> z; backward(dout) -> (dx, dy) = (dout, dout):
+    an add node passes the upstream gradient on unchanged.
+    """
+
+    def __init__(self):
+        self.shapes = None
+
+    def forward(self, x, y):
+        self.shapes = (np.shape(x), np.shape(y))
+        return x + y
+
+    def backward(self, dout):
+        _require_forward(self, "shapes")
+        x_shape, y_shape = self.shapes
+        _check_dout(self, dout, np.broadcast_shapes(x_shape, y_shape))
+        # "* 1" is the local derivative, and it makes two new arrays, so the caller never
+        # gets one object twice
+        return _unbroadcast(dout * 1, x_shape), _unbroadcast(dout * 1, y_shape)
+
+
+class Relu:
+    """ReLU layer (lesson 4). x: any shape; forward and backward keep that shape.
+
+    forward: out = x where x > 0, else 0. backward: dx = dout where x > 0, else 0.
+    ``mask`` is True where the input was <= 0, the places the gradient is stopped.
+    """
+
+    def __init__(self):
+        self.mask = None
+
+    def forward(self, x):
+        x = np.asarray(x)
+        self.mask = x <= 0
+        # copy() with its parentheses: the source's ``x.copy`` is the method itself, and
+        # zeroing through a plain ``out = x`` would write into the caller's array
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        _require_forward(self, "mask")
+        _check_dout(self, dout, self.mask.shape)
+        dx = np.array(dout, copy=True)  # the caller's dout stays as it was
+        dx[self.mask] = 0
+        return dx
+
+
+class Sigmoid:
+    """Sigmoid layer (lesson 4). x: any shape; forward and backward keep that shape.
+
+    forward: out = 1 / (1 + exp(-x)). backward: dx = dout * out * (1 - out), which needs
+    only the forward output, so that is all the layer stores.
+    """
+
+    def __init__(self):
+        self.out = None
+
+    def forward(self, x):
+        self.out = sigmoid(x)
+        return self.out
+
+    def backward(self, dout):
+        _require_forward(self, "out")
+        _check_dout(self, dout, self.out.shape)
+        return dout * (1.0 - self.out) * self.out
+
+
+class Affine:
+    """Fully connected layer out = x @ W + b (lesson 5).
+
+    W: (D, M), b: (M,). forward(x): x of shape (N, D), or (N, d1, d2, ...) with
+    d1*d2*... = D (a batch of images is flattened), returns (N, M).
+    backward(dout): dout (N, M) -> dx in the shape x had; also sets dW (D, M) and db (M,).
+
+    ``input_grad=False`` skips dx (backward returns None): the first layer's input is the
+    data, which is never updated, so its gradient would be computed only to be thrown away.
+    """
+
+    def __init__(self, W, b, input_grad=True):
+        self.W = W
+        self.b = b
+        self.input_grad = input_grad
+        self.x = None
+        self.original_x_shape = None
+        self.dW = None
+        self.db = None
+
+    def forward(self, x):
+        x = np.asarray(x)
+        d, m = self.W.shape
+        if x.ndim < 2 or int(np.prod(x.shape[1:])) != d:
+            raise ValueError(
+                f"Affine expected input of shape (N, {d}) (W has shape {self.W.shape}), "
+                f"or (N, ...) with {d} values per sample; got shape {x.shape}"
+            )
+        self.original_x_shape = x.shape
+        # the layer computes in its weights' dtype: float64 data must not silently turn a
+        # float32 network into a float64 one
+        self.x = x.reshape(x.shape[0], d).astype(self.W.dtype, copy=False)
+        return self.x @ self.W + self.b
+
+    def backward(self, dout):
+        _require_forward(self, "x")
+        _check_dout(self, dout, (self.x.shape[0], self.W.shape[1]))
+        self.dW = self.x.T @ dout
+        self.db = dout.sum(axis=0)  # b was added to every row, so each row sends its share
+        if not self.input_grad:
+            return None
+        return (dout @ self.W.T).reshape(self.original_x_shape)
+
+
+class SoftmaxWithLoss:
+    """Softmax followed by the cross-entropy loss, as one layer (lesson 5).
+
+    forward(x, t): scores x (N, C) or (C,); targets t one-hot like x, or (N,) label indices.
+    Returns the mean loss (a scalar). backward(dout=1) returns dx, same shape as x:
+    (y - t) * dout / N, with y = softmax(x).
+
+    The loss comes from the scores by log-sum-exp, not as log(y + 1e-7): the book's epsilon
+    shifts the loss by about 1e-7 and so biases a numerical gradient check.
+    """
+
+    def __init__(self):
+        self.loss = None
+        self.y = None  # softmax output, (N, C)
+        self.t = None  # targets as given: one-hot rows or label indices
+        self.x_shape = None
+
+    def forward(self, x, t):
+        x, t = np.asarray(x), np.asarray(t)
+        self.x_shape = x.shape
+        self.loss, self.y = softmax_cross_entropy(x, t)
+        # keep the targets in the batched form backward needs: (N, C) one-hot or (N,) labels
+        if t.ndim == x.ndim and t.size == self.y.size:
+            self.t = t.reshape(self.y.shape).astype(self.y.dtype, copy=False)
+        else:
+            self.t = as_label_indices(t, self.y.shape[1])
+        return self.loss
+
+    def backward(self, dout=1):
+        _require_forward(self, "y")
+        if np.ndim(dout) != 0:
+            raise ValueError(
+                f"SoftmaxWithLoss.backward() expected a scalar dout (the loss is a scalar); "
+                f"got shape {np.shape(dout)}"
+            )
+        n = self.y.shape[0]
+        scale = float(dout) / n  # a Python float keeps float32 scores float32
+        if self.t.ndim == 2:
+            dx = (self.y - self.t) * scale
+        else:
+            dx = self.y.copy()
+            dx[np.arange(n), self.t] -= 1
+            dx *= scale
+        return dx.reshape(self.x_shape)

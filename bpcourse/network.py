@@ -1,0 +1,123 @@
+"""TwoLayerNet, the network of lesson 6, built from the layers of lessons 3 to 5."""
+
+from collections import OrderedDict
+
+import numpy as np
+
+from .functions import as_label_indices
+from .gradient import numerical_gradient
+from .layers import Affine, Relu, SoftmaxWithLoss
+
+__all__ = ["TwoLayerNet"]
+
+
+class TwoLayerNet:
+    """input -> Affine1 -> Relu1 -> Affine2 -> SoftmaxWithLoss, as in the book.
+
+    Parameters
+    ----------
+    input_size, hidden_size, output_size : int
+        784, 50, 10 for MNIST.
+    weight_init_std : float
+        Weights start as weight_init_std * N(0, 1); biases start at zero.
+    rng : int or numpy.random.Generator, optional
+        Seed or generator for the initial weights, so a run can be repeated exactly.
+        None draws fresh randomness.
+    dtype : numpy dtype
+        float64 (the default, for gradient checks) or float32 (half the memory traffic,
+        so training runs about twice as fast).
+
+    Attributes: ``params`` (W1 (input, hidden), b1 (hidden,), W2 (hidden, output),
+    b2 (output,)), ``layers`` (an OrderedDict, in forward order) and ``last_layer``
+    (the book's ``lastLayer``). The layers hold the very arrays in ``params``, so updating
+    ``params`` in place updates the network.
+    """
+
+    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, *,
+                 rng=None, dtype=np.float64):
+        rng = np.random.default_rng(rng)
+        dtype = np.dtype(dtype)
+        if not np.issubdtype(dtype, np.floating):
+            raise ValueError(f"dtype must be a floating type such as float64; got {dtype}")
+
+        def weights(rows, cols):
+            return (weight_init_std * rng.standard_normal((rows, cols))).astype(dtype)
+
+        self.params = {
+            "W1": weights(input_size, hidden_size),
+            "b1": np.zeros(hidden_size, dtype=dtype),
+            "W2": weights(hidden_size, output_size),
+            "b2": np.zeros(output_size, dtype=dtype),
+        }
+        self.layers = OrderedDict()
+        # Nothing upstream of the first layer learns (its input is the data), so it skips
+        # computing dx, a third of its backward work; input_gradient() turns it back on.
+        self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"], input_grad=False)
+        self.layers["Relu1"] = Relu()
+        self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"])
+        self.last_layer = SoftmaxWithLoss()
+
+    @property
+    def dtype(self):
+        return self.params["W1"].dtype
+
+    def predict(self, x):
+        """Scores (N, output_size) for x (N, input_size); no softmax, argmax needs none."""
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        """Mean cross-entropy loss on x (N, input_size), t one-hot (N, C) or labels (N,)."""
+        return self.last_layer.forward(self.predict(x), t)
+
+    def accuracy(self, x, t, chunk_size=10000):
+        """Fraction of x classified as t (one-hot or labels), a float in [0, 1].
+
+        Works in chunks so evaluating all 60000 training images never holds all their
+        hidden activations at once.
+        """
+        labels = as_label_indices(t, self.params["W2"].shape[1])
+        if labels.shape[0] != len(x):
+            raise ValueError(
+                f"expected {len(x)} targets for {len(x)} inputs; got {labels.shape[0]}"
+            )
+        correct = 0
+        for start in range(0, len(x), chunk_size):
+            scores = self.predict(x[start:start + chunk_size])
+            correct += int(np.sum(scores.argmax(axis=1) == labels[start:start + chunk_size]))
+        return correct / len(x)
+
+    def numerical_gradient(self, x, t):
+        """Gradients of the loss by central differences, {W1, b1, W2, b2}: slow, for checks."""
+        def loss_w(_):
+            return self.loss(x, t)
+
+        return {key: numerical_gradient(loss_w, param) for key, param in self.params.items()}
+
+    def gradient(self, x, t):
+        """Gradients of the loss by backpropagation, {W1, b1, W2, b2}, shapes of ``params``.
+
+        The batch loss of this forward pass is left in ``self.last_layer.loss``.
+        """
+        self.loss(x, t)
+        dout = self.last_layer.backward(1)
+        for layer in reversed(self.layers.values()):
+            dout = layer.backward(dout)
+        return {
+            "W1": self.layers["Affine1"].dW, "b1": self.layers["Affine1"].db,
+            "W2": self.layers["Affine2"].dW, "b2": self.layers["Affine2"].db,
+        }
+
+    def input_gradient(self, x, t):
+        """Gradient of the loss with respect to the input x itself, shape of x (lesson 6)."""
+        first = self.layers["Affine1"]
+        keep, first.input_grad = first.input_grad, True
+        try:
+            self.loss(x, t)
+            dout = self.last_layer.backward(1)
+            for layer in reversed(self.layers.values()):
+                dout = layer.backward(dout)
+        finally:
+            first.input_grad = keep
+        return dout

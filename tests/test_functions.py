@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+
+from bpcourse import cross_entropy_error, relu, sigmoid, softmax
+from bpcourse.functions import log_softmax, softmax_cross_entropy
+
+
+def test_sigmoid_values_and_extremes():
+    x = np.array([-1000.0, -1.0, 0.0, 1.0, 1000.0])
+    # an overflow in exp would raise here
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        y = sigmoid(x)
+    np.testing.assert_allclose(y, [0.0, 1 / (1 + np.e), 0.5, 1 / (1 + np.exp(-1)), 1.0])
+
+
+def test_relu():
+    np.testing.assert_array_equal(relu(np.array([-2.0, 0.0, 3.0])), [0.0, 0.0, 3.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_functions_keep_dtype(dtype):
+    x = np.linspace(-3, 3, 12, dtype=dtype).reshape(3, 4)
+    for f in (sigmoid, relu, softmax, log_softmax):
+        assert f(x).dtype == dtype, f.__name__
+    assert cross_entropy_error(softmax(x), np.array([0, 1, 2])).dtype == dtype
+    assert softmax_cross_entropy(x, np.array([0, 1, 2]))[0].dtype == dtype
+
+
+def test_softmax_is_stable_for_huge_logits_1d_and_2d():
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        y1 = softmax(np.array([1e4, -1e4, 0.0]))
+        y2 = softmax(np.array([[1e4, 1e4], [-1e4, 0.0]]))
+    np.testing.assert_array_equal(y1, [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(y2, [[0.5, 0.5], [0.0, 1.0]])
+
+
+def test_softmax_matches_definition_and_sums_to_one():
+    x = np.random.default_rng(0).normal(size=(5, 7))
+    y = softmax(x)
+    np.testing.assert_allclose(y, np.exp(x) / np.exp(x).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(y.sum(axis=1), 1.0)
+    np.testing.assert_allclose(softmax(x[0]), y[0])
+
+
+def test_cross_entropy_one_hot_and_labels_agree_batched_and_single():
+    y = np.array([[0.1, 0.7, 0.2], [0.5, 0.25, 0.25]])
+    labels = np.array([1, 0])
+    one_hot = np.eye(3)[labels]
+    expected = -(np.log(0.7) + np.log(0.5)) / 2
+    assert cross_entropy_error(y, labels) == pytest.approx(expected)
+    assert cross_entropy_error(y, one_hot) == pytest.approx(expected)
+    assert cross_entropy_error(y[0], 1) == pytest.approx(-np.log(0.7))
+    assert cross_entropy_error(y[0], one_hot[0]) == pytest.approx(-np.log(0.7))
+
+
+def test_cross_entropy_of_zero_probability_is_finite():
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        loss = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]))
+    assert np.isfinite(loss) and loss > 700
+
+
+def test_softmax_cross_entropy_from_logits_is_finite_and_right():
+    loss, y = softmax_cross_entropy(np.array([[1e4, -1e4]]), np.array([1]))
+    assert loss == pytest.approx(2e4)
+    x = np.random.default_rng(1).normal(size=(4, 3))
+    t = np.array([0, 2, 1, 1])
+    loss, y = softmax_cross_entropy(x, t)
+    assert loss == pytest.approx(cross_entropy_error(softmax(x), t), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "t, message",
+    [
+        (np.array([0, 3]), "0..2"),
+        (np.array([0.5, 1.0]), "integer labels"),
+        (np.array([0, 1, 2]), "expected 2 targets"),
+    ],
+)
+def test_bad_targets_name_what_was_expected(t, message):
+    with pytest.raises(ValueError, match=message):
+        cross_entropy_error(np.full((2, 3), 1 / 3), t)

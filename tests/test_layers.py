@@ -1,0 +1,259 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
+
+from bpcourse import (
+    AddLayer,
+    Affine,
+    MulLayer,
+    Relu,
+    Sigmoid,
+    SoftmaxWithLoss,
+    numerical_gradient,
+)
+
+finite = st.floats(-3, 3, allow_nan=False, allow_infinity=False)
+
+
+def max_rel_error(a, n):
+    # the worst entry's error against the gradient's largest entry: an entry-by-entry ratio
+    # would blow up rounding noise on entries near zero
+    return float(np.max(np.abs(a - n)) / max(np.max(np.abs(a)), np.max(np.abs(n)), 1e-300))
+
+
+def check_against_numerical(forward, backward, x, rng):
+    """Loss = sum(forward(x) * R) for a random R, so dL/d(out) = R."""
+    upstream = rng.normal(size=np.shape(forward(x.copy())))
+    analytic = backward(upstream)
+    numerical = numerical_gradient(lambda v: float(np.sum(forward(v) * upstream)), x)
+    assert max_rel_error(analytic, numerical) < 1e-6
+
+
+# --- the shopping example: the numbers the source prints ----------------------------------
+
+def test_apple_example_reproduces_the_source_exactly():
+    apple, apple_num, tax = 100, 2, 1.1
+    mul_apple, mul_tax = MulLayer(), MulLayer()
+    price = mul_tax.forward(mul_apple.forward(apple, apple_num), tax)
+    dapple_price, dtax = mul_tax.backward(1)
+    dapple, dapple_num = mul_apple.backward(dapple_price)
+    assert repr(price) == "220.00000000000003"
+    assert [repr(v) for v in (dapple, dapple_num, dtax)] == ["2.2", "110.00000000000001", "200"]
+
+
+def test_apple_orange_example_reproduces_the_source_exactly():
+    apple, apple_num, orange, orange_num, tax = 100, 2, 150, 3, 1.1
+    mul_apple, mul_orange, add, mul_tax = MulLayer(), MulLayer(), AddLayer(), MulLayer()
+    all_price = add.forward(mul_apple.forward(apple, apple_num),
+                            mul_orange.forward(orange, orange_num))
+    price = mul_tax.forward(all_price, tax)
+    dall_price, dtax = mul_tax.backward(1.0)  # the source starts this one from 1.0
+    dapple_price, dorange_price = add.backward(dall_price)
+    dorange, dorange_num = mul_orange.backward(dorange_price)
+    dapple, dapple_num = mul_apple.backward(dapple_price)
+    assert repr(price) == "715.0000000000001"
+    got = [repr(v) for v in (dapple, dapple_num, dorange, dorange_num, dtax)]
+    assert got == ["2.2", "110.00000000000001", "3.3000000000000003", "165.0", "650.0"]
+
+
+# --- every backward against numerical gradients (float64) ---------------------------------
+
+@given(arrays(np.float64, array_shapes(max_dims=3, max_side=4), elements=finite),
+       arrays(np.float64, array_shapes(max_dims=3, max_side=4), elements=finite),
+       st.integers(0, 2**32 - 1))
+def test_mul_and_add_backward_match_numerical(x, y_source, seed):
+    rng = np.random.default_rng(seed)
+    y = np.resize(y_source, x.shape)
+    for layer_type in (MulLayer, AddLayer):
+        layer = layer_type()
+        layer.forward(x, y)
+        dout = rng.normal(size=x.shape)
+        dx, dy = layer.backward(dout)
+
+        def loss(a, b, layer_type=layer_type, dout=dout):
+            return float(np.sum(layer_type().forward(a, b) * dout))
+
+        num_dx = numerical_gradient(lambda v: loss(v, y), x.copy())
+        num_dy = numerical_gradient(lambda v: loss(x, v), y.copy())
+        assert max_rel_error(dx, num_dx) < 1e-6
+        assert max_rel_error(dy, num_dy) < 1e-6
+
+
+@given(arrays(np.float64, array_shapes(max_dims=3, max_side=5),
+              elements=finite.filter(lambda v: abs(v) > 1e-3)),
+       st.integers(0, 2**32 - 1))
+def test_relu_backward_matches_numerical(x, seed):
+    # entries within h of the kink at 0 are left out: there the difference quotient
+    # straddles the kink and is wrong by design (lesson 6 shows this)
+    layer = Relu()
+    layer.forward(x)
+    check_against_numerical(lambda v: Relu().forward(v), layer.backward, x,
+                            np.random.default_rng(seed))
+
+
+@given(arrays(np.float64, array_shapes(max_dims=3, max_side=5), elements=finite),
+       st.integers(0, 2**32 - 1))
+def test_sigmoid_backward_matches_numerical(x, seed):
+    layer = Sigmoid()
+    layer.forward(x)
+    check_against_numerical(lambda v: Sigmoid().forward(v), layer.backward, x,
+                            np.random.default_rng(seed))
+
+
+@given(st.integers(1, 4), st.integers(1, 5), st.integers(1, 4), st.integers(0, 2**32 - 1),
+       st.booleans())
+def test_affine_backward_matches_numerical(n, d, m, seed, as_images):
+    rng = np.random.default_rng(seed)
+    shape = (n, 1, 1, d) if as_images else (n, d)
+    x, W, b = rng.normal(size=shape), rng.normal(size=(d, m)), rng.normal(size=m)
+    layer = Affine(W, b)
+    out = layer.forward(x)
+    dout = rng.normal(size=out.shape)
+    dx = layer.backward(dout)
+    assert dx.shape == x.shape
+
+    def loss(_):
+        return float(np.sum(Affine(W, b).forward(x) * dout))
+
+    assert max_rel_error(dx, numerical_gradient(loss, x)) < 1e-6
+    assert max_rel_error(layer.dW, numerical_gradient(loss, W)) < 1e-6
+    assert max_rel_error(layer.db, numerical_gradient(loss, b)) < 1e-6
+
+
+@given(st.integers(1, 5), st.integers(2, 6), st.integers(0, 2**32 - 1), st.booleans())
+def test_softmax_with_loss_backward_matches_numerical(n, c, seed, one_hot):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(scale=3, size=(n, c))
+    labels = rng.integers(0, c, size=n)
+    t = np.eye(c)[labels] if one_hot else labels
+    layer = SoftmaxWithLoss()
+    layer.forward(x, t)
+    dx = layer.backward(1)
+    num = numerical_gradient(lambda v: float(SoftmaxWithLoss().forward(v, t)), x)
+    assert max_rel_error(dx, num) < 1e-6
+
+
+def test_softmax_with_loss_one_hot_and_labels_agree_and_scale_with_dout():
+    x = np.random.default_rng(3).normal(size=(4, 3))
+    labels = np.array([2, 0, 1, 1])
+    a, b = SoftmaxWithLoss(), SoftmaxWithLoss()
+    assert a.forward(x, labels) == pytest.approx(b.forward(x, np.eye(3)[labels]), rel=1e-15)
+    np.testing.assert_allclose(a.backward(2.0), 2 * b.backward(1))
+    single = SoftmaxWithLoss()
+    single.forward(x[0], 2)
+    np.testing.assert_allclose(single.backward(), a.backward() [0] * 4)
+
+
+def test_softmax_with_loss_huge_logits_stay_finite():
+    layer = SoftmaxWithLoss()
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        loss = layer.forward(np.array([[1e4, -1e4, 0.0]]), np.array([1]))
+        dx = layer.backward()
+    assert loss == pytest.approx(2e4)
+    np.testing.assert_allclose(dx, [[1.0, -1.0, 0.0]])
+
+
+# --- nothing is mutated -------------------------------------------------------------------
+
+def _all_layers(rng):
+    W, b = rng.normal(size=(4, 3)), rng.normal(size=3)
+    yield Relu(), (rng.normal(size=(5, 4)),)
+    yield Sigmoid(), (rng.normal(size=(5, 4)),)
+    yield Affine(W, b), (rng.normal(size=(5, 4)),)
+    yield MulLayer(), (rng.normal(size=(5, 4)), rng.normal(size=(5, 4)))
+    yield AddLayer(), (rng.normal(size=(5, 4)), rng.normal(size=(5, 4)))
+
+
+def test_no_layer_mutates_inputs_or_upstream_gradient():
+    rng = np.random.default_rng(0)
+    for layer, inputs in _all_layers(rng):
+        before = [a.copy() for a in inputs]
+        out = layer.forward(*inputs)
+        out_before = out.copy()
+        dout = rng.normal(size=out.shape)
+        dout[0, 0] = 5.0
+        dout_before = dout.copy()
+        grads = layer.backward(dout)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        for g in grads:  # writing into a returned gradient must not reach the caller's arrays
+            g[...] = 123.0
+        for a, a0 in zip(inputs, before, strict=True):
+            np.testing.assert_array_equal(a, a0, err_msg=type(layer).__name__)
+        np.testing.assert_array_equal(dout, dout_before, err_msg=type(layer).__name__)
+        np.testing.assert_array_equal(out, out_before, err_msg=type(layer).__name__)
+
+
+def test_relu_mask_and_output_are_not_views_of_the_input():
+    x = np.array([[1.0, -0.5], [-2.0, 3.0]])
+    layer = Relu()
+    out = layer.forward(x)
+    np.testing.assert_array_equal(layer.mask, [[False, True], [True, False]])
+    np.testing.assert_array_equal(out, [[1.0, 0.0], [0.0, 3.0]])
+    np.testing.assert_array_equal(x, [[1.0, -0.5], [-2.0, 3.0]])
+
+
+def test_softmax_with_loss_does_not_mutate_targets():
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    t = np.eye(4)[[0, 1, 2]]
+    t_before, x_before = t.copy(), x.copy()
+    layer = SoftmaxWithLoss()
+    layer.forward(x, t)
+    layer.backward()
+    np.testing.assert_array_equal(t, t_before)
+    np.testing.assert_array_equal(x, x_before)
+
+
+# --- clear errors -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("layer", [MulLayer(), AddLayer(), Relu(), Sigmoid(),
+                                   Affine(np.zeros((2, 2)), np.zeros(2)), SoftmaxWithLoss()])
+def test_backward_before_forward_is_a_clear_error(layer):
+    with pytest.raises(RuntimeError, match="before .*forward"):
+        layer.backward(np.ones((1, 2)) if not isinstance(layer, SoftmaxWithLoss) else 1)
+
+
+def test_affine_wrong_feature_count_names_both_shapes():
+    layer = Affine(np.zeros((784, 50)), np.zeros(50))
+    with pytest.raises(ValueError, match=r"\(N, 784\).*\(784, 50\).*\(2, 783\)"):
+        layer.forward(np.zeros((2, 783)))
+
+
+@pytest.mark.parametrize("layer, inputs, bad", [
+    (Affine(np.zeros((3, 2)), np.zeros(2)), (np.zeros((4, 3)),), (4, 3)),
+    (Relu(), (np.zeros((4, 3)),), (3, 4)),
+    (Sigmoid(), (np.zeros((4, 3)),), (4,)),
+    (MulLayer(), (np.zeros(3), np.zeros(3)), (2,)),
+    (AddLayer(), (np.zeros(3), np.zeros(3)), (3, 1)),
+])
+def test_dout_of_wrong_shape_names_expected_and_received(layer, inputs, bad):
+    out = layer.forward(*inputs)
+    with pytest.raises(ValueError, match=rf"expected dout of shape {tuple(out.shape)}.*"
+                                         rf"got shape {bad}".replace("(", r"\(")
+                                         .replace(")", r"\)")):
+        layer.backward(np.zeros(bad))
+
+
+def test_softmax_with_loss_rejects_non_scalar_dout():
+    layer = SoftmaxWithLoss()
+    layer.forward(np.zeros((2, 3)), np.array([0, 1]))
+    with pytest.raises(ValueError, match="scalar dout"):
+        layer.backward(np.ones(2))
+
+
+# --- float32 stays float32 ----------------------------------------------------------------
+
+def test_float32_layers_stay_float32():
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    x = rng.normal(size=(5, 4)).astype(f32)
+    affine = Affine(rng.normal(size=(4, 3)).astype(f32), np.zeros(3, f32))
+    relu, sigmoid, loss = Relu(), Sigmoid(), SoftmaxWithLoss()
+    out = sigmoid.forward(relu.forward(affine.forward(x)))
+    value = loss.forward(out, np.eye(3, dtype=np.int64)[[0, 1, 2, 0, 1]])
+    assert out.dtype == f32 and value.dtype == f32
+    dx = affine.backward(relu.backward(sigmoid.backward(loss.backward(1))))
+    assert dx.dtype == f32 and affine.dW.dtype == f32 and affine.db.dtype == f32
+    # float64 data fed to a float32 layer is computed in float32, not upcast
+    assert affine.forward(x.astype(np.float64)).dtype == f32

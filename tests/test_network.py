@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+
+from bpcourse import TwoLayerNet
+from bpcourse.gradient import gradient_check
+
+
+def small_batch(seed=0, n=3, d=12, c=4):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, d)), rng.integers(0, c, size=n)
+
+
+def test_book_api_shapes_and_layers():
+    net = TwoLayerNet(784, 50, 10, rng=0)
+    assert {k: v.shape for k, v in net.params.items()} == {
+        "W1": (784, 50), "b1": (50,), "W2": (50, 10), "b2": (10,)}
+    assert list(net.layers) == ["Affine1", "Relu1", "Affine2"]
+    assert net.layers["Affine1"].W is net.params["W1"]
+    assert net.predict(np.zeros((2, 784))).shape == (2, 10)
+    assert not np.any(net.params["b1"]) and net.params["W1"].std() == pytest.approx(0.01, rel=0.05)
+
+
+def test_seed_makes_weights_reproducible_and_dtype_is_chosen():
+    a, b = TwoLayerNet(5, 4, 3, rng=7), TwoLayerNet(5, 4, 3, rng=np.random.default_rng(7))
+    np.testing.assert_array_equal(a.params["W1"], b.params["W1"])
+    c = TwoLayerNet(5, 4, 3, rng=8)
+    assert not np.array_equal(a.params["W1"], c.params["W1"])
+    f32 = TwoLayerNet(5, 4, 3, rng=7, dtype=np.float32)
+    assert all(p.dtype == np.float32 for p in f32.params.values())
+    with pytest.raises(ValueError, match="floating.*int64"):
+        TwoLayerNet(5, 4, 3, dtype=np.int64)
+
+
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_backprop_matches_numerical_gradient_for_every_parameter(one_hot):
+    x, labels = small_batch()
+    t = np.eye(4)[labels] if one_hot else labels
+    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1)
+    diffs = gradient_check(net, x, t)
+    assert set(diffs) == {"W1", "b1", "W2", "b2"}
+    for key, d in diffs.items():
+        assert d.mean_abs < 1e-9, key
+        assert d.max_rel < 1e-6, key
+
+
+def test_gradient_check_catches_a_wrong_backward():
+    x, t = small_batch()
+    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1)
+    relu = net.layers["Relu1"]
+    relu.backward = lambda dout: dout  # "forgets" the mask
+    diffs = gradient_check(net, x, t)
+    assert diffs["W1"].max_rel > 1e-3
+
+
+def test_float32_network_stays_float32_end_to_end():
+    x, t = small_batch()
+    net = TwoLayerNet(12, 6, 4, rng=1, dtype=np.float32)
+    grads = net.gradient(x.astype(np.float32), t)
+    assert all(g.dtype == np.float32 for g in grads.values())
+    assert net.predict(x).dtype == np.float32  # float64 data does not upcast the network
+    assert net.loss(x, t).dtype == np.float32
+
+
+def test_accuracy_chunked_equals_unchunked_and_accepts_one_hot():
+    rng = np.random.default_rng(2)
+    x, t = rng.random((25, 12)), rng.integers(0, 4, size=25)
+    net = TwoLayerNet(12, 6, 4, weight_init_std=1.0, rng=3)
+    whole = float(np.mean(net.predict(x).argmax(axis=1) == t))
+    assert net.accuracy(x, t, chunk_size=7) == pytest.approx(whole)
+    assert net.accuracy(x, np.eye(4)[t]) == pytest.approx(whole)
+    with pytest.raises(ValueError, match="25 targets.*24"):
+        net.accuracy(x, t[:24])
+
+
+def test_gradient_leaves_the_batch_loss_and_input_gradient_matches_numerical():
+    from bpcourse import numerical_gradient
+
+    x, t = small_batch()
+    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1)
+    net.gradient(x, t)
+    assert net.last_layer.loss == pytest.approx(net.loss(x, t))
+    dx = net.input_gradient(x, t)
+    num = numerical_gradient(lambda v: float(net.loss(v, t)), x.copy())
+    assert dx.shape == x.shape
+    np.testing.assert_allclose(dx, num, atol=1e-9)
+    assert net.layers["Affine1"].input_grad is False  # restored for fast training

@@ -1,0 +1,79 @@
+"""The repository keeps its promises: README, CI, environments and notebooks agree."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = [
+    "01_computational_graphs.ipynb",
+    "02_chain_rule.ipynb",
+    "03_simple_layers.ipynb",
+    "04_activation_layers.ipynb",
+    "05_affine_softmax.ipynb",
+    "06_two_layer_net.ipynb",
+]
+
+
+def quick_start_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n\s*(.+?)\n\s*```", section)
+
+
+def test_readme_quick_start_has_two_commands_and_ci_runs_the_test_one():
+    commands = quick_start_commands()
+    assert len(commands) == 2, commands
+    install_and_open, install_and_test = commands
+    assert "jupyter lab notebooks/" + NOTEBOOKS[0] in install_and_open
+    assert install_and_test.endswith("pytest")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert install_and_test in ci.splitlines()
+
+
+def test_pytest_runs_every_notebook_under_strict_nbval():
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    testpaths = re.search(r"^testpaths = \[(.*)\]$", pyproject, flags=re.M).group(1)
+    assert '"notebooks"' in testpaths
+    options = re.search(r'^addopts = "(.*)"$', pyproject, flags=re.M).group(1).split()
+    assert "--nbval" in options and "--nbval-current-env" in options
+    for path in [ROOT / "pyproject.toml", ROOT / ".ci" / "run", *ROOT.glob("tests/*.py")]:
+        if path.name != Path(__file__).name:
+            assert "--nbval-lax" not in path.read_text(encoding="utf-8"), path
+    assert not list(ROOT.glob("notebooks/**/conftest.py"))
+
+
+def test_the_six_notebooks_and_nothing_hidden():
+    found = sorted(p.relative_to(ROOT / "notebooks").as_posix()
+                   for p in (ROOT / "notebooks").rglob("*.ipynb")
+                   if ".ipynb_checkpoints" not in p.parts)
+    assert found == NOTEBOOKS
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_stored_executed_in_order(name):
+    cells = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))["cells"]
+    code = [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    counts = [c["execution_count"] for c in code]
+    assert None not in counts, f"{name}: unexecuted code cells"
+    assert counts == list(range(1, len(counts) + 1)), f"{name}: not run top to bottom: {counts}"
+    for c in code:
+        ignored = "nbval-ignore-output" in c.get("metadata", {}).get("tags", [])
+        source = "".join(c["source"])
+        if ignored:  # only cells whose output cannot be stable may be ignored
+            assert re.search(r"widgets\.|explorer|dashboard|progress=True", source), source
+        for out in c.get("outputs", []):
+            assert out.get("output_type") != "error", f"{name}: a cell stored an error"
+
+
+def test_environment_files_list_the_same_packages():
+    def packages(path):
+        text = (ROOT / path).read_text(encoding="utf-8")
+        return [p for p in re.findall(r"^  - ([A-Za-z].*)$", text, flags=re.M)
+                if not p.endswith(":")]
+
+    assert packages("environment.yml") == packages("binder/environment.yml")
+    assert "-e ." in (ROOT / "environment.yml").read_text(encoding="utf-8")
+    assert "pip install" in (ROOT / "binder" / "postBuild").read_text(encoding="utf-8")
