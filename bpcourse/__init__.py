@@ -32,6 +32,8 @@ _EXPORTS = {
     "TrainingHistory": "training",
     # lesson 6: the data
     "load_mnist": "datasets",
+    # every lesson: show the package's own source
+    "show_source": "display",
 }
 
 __all__ = sorted(_EXPORTS)

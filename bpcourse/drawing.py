@@ -119,13 +119,15 @@ def _outline(node, p, toward):
         if abs(d[0]) * h >= abs(d[1]) * w:  # through the left or right side: stay level
             return np.array([p[0] + np.sign(d[0]) * w / 2, np.clip(toward[1], *_span(p[1], h))])
         return np.array([np.clip(toward[0], *_span(p[0], w)), p[1] + np.sign(d[1]) * h / 2])
-    return p + RADIUS * d / np.hypot(*d)
+    return p + _node_size(node)[0] / 2 * d / np.hypot(*d)
 
 
 def _node_size(node):
     if node.op.shape == "box":
         return node.size or (2.4, 1.6)
-    return 2 * RADIUS, 2 * RADIUS
+    # a circle grows with its symbol, so "×(−1)" fits at a readable size
+    r = max(RADIUS, 0.12 * len(node.op.symbol))
+    return 2 * r, 2 * r
 
 
 def _span(centre, length):
@@ -231,11 +233,10 @@ def _draw_node(ax, node, p, fontsize):
                                     ec=INK))
         size = fontsize
     else:
-        ax.add_patch(Circle(p, RADIUS, fc="white", ec=INK, lw=2, zorder=3))
-        # shrink long symbols such as "×(−1)" so they stay inside the circle
-        size = min(fontsize + 4, 1.7 * RADIUS * _PT / (0.6 * max(len(symbol), 1)))
+        ax.add_patch(Circle(p, _node_size(node)[0] / 2, fc="white", ec=INK, lw=2, zorder=3))
+        size = fontsize + 4 if len(symbol) <= 3 else fontsize + 1
     ax.text(*p, symbol, ha="center", va="center", fontsize=size, color=INK, zorder=4,
-            weight="bold" if len(symbol) <= 2 else "normal")
+            weight="bold")
 
 
 def figure_for(plans):

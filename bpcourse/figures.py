@@ -132,7 +132,7 @@ def sigmoid_graph():
     ]
     for edge, (fwd, bwd) in zip(sym.edges, labels, strict=True):
         edge.fwd_label, edge.bwd_label = fwd, bwd
-    local = ["local: $-1$", r"local: $\exp(-x)$", "local: $1$", "local: $-1/(\\cdot)^2 = -y^2$"]
+    local = ["local: $-1$", r"local: $\exp(-x)$", "local: $1$", "local: $-y^2$"]
     for node, text in zip([n for n in sym.nodes if n.kind == "op"], local, strict=True):
         node.label = text
     num = G.sigmoid_graph(0.5)
@@ -178,20 +178,21 @@ def softmax_with_loss():
     g = G.softmax_with_loss_graph((0.3, 2.9, 4.0), (0, 0, 1))
     g.run()
     node = g["L"].inputs[0]
-    node.size, node.pos = (3.6, 4.2), (5.5, 0)
+    node.size, node.pos = (3.6, 3.9), (5.5, 0)
     node.label = "y = softmax(a) = " + format_value(node.op.y, ".3f")
     for k in (1, 2, 3):
         a, t = g[f"a{k}"], g[f"t{k}"]
         a.pos, t.pos = (0, 1.4 * (2 - k)), (5.5 + 1.2 * (k - 2), -3.6)
         edge = a.edges_out[0]
         edge.fwd_label = f"$a_{k}$ = {{}}"
-        edge.bwd_label = f"$y_{k} - t_{k}$ = {{}}"
+        edge.bwd_label = lambda v, k=k: f"$y_{k} - t_{k}$ = {format_value(v, '.3f')}"
         t.edges_out[0].fwd_label = f"$t_{k}$ = {{}}"
         a.label = t.label = None
     g["L"].pos = (10, 0)
     g["L"].edges_in[0].fwd_label = "$L$ = {}"
-    return draw_graph(g, run=False, title="Softmax-with-Loss: forward gives the loss L, "
-                                          "backward gives y − t")[0]
+    title = ("Softmax-with-Loss: forward gives the loss L, backward gives y − t\n"
+             "(the labels t are data, so no gradient is sent back to them)")
+    return draw_graph(g, run=False, title=title)[0]
 
 
 FIGURES = {

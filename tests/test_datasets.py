@@ -1,0 +1,740 @@
+"""Unit tests for bpcourse.datasets and bpcourse.fileio, on a tiny MNIST made here.
+
+No test reaches the internet: MIRRORS is emptied for every test, and the tests that
+download point it at an HTTP server on 127.0.0.1 that the test itself runs.
+"""
+
+import gzip
+import hashlib
+import http.server
+import io
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import warnings
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from bpcourse import datasets, fileio
+from bpcourse.datasets import (
+    FILES,
+    MnistError,
+    MnistFileError,
+    MnistNotFoundError,
+    MnistWarning,
+    load_mnist,
+)
+
+TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = FILES
+TRAIN_T = np.array([3, 1, 4, 1, 5], dtype=np.uint8)
+TEST_T = np.array([9, 2, 6], dtype=np.uint8)
+
+
+def idx_bytes(arr):
+    """Encode a uint8 array as IDX, written out by hand so that it checks the parser."""
+    header = bytes([0, 0, 0x08, arr.ndim]) + b"".join(d.to_bytes(4, "big") for d in arr.shape)
+    return header + arr.astype(np.uint8).tobytes()
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """A private cache, no BPCOURSE_DATA, and no mirrors: nothing real is touched."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("BPCOURSE_DATA", raising=False)
+    monkeypatch.setattr(datasets, "MIRRORS", [])
+    monkeypatch.setattr(datasets, "TIMEOUT", 5.0)
+
+
+@pytest.fixture
+def cache(tmp_path):
+    return tmp_path / "xdg" / "bpcourse" / "mnist"
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    """5 training and 3 test images of 28x28, as the four .gz files in ``tiny.folder``.
+
+    The checksum table is swapped for this data; ``tiny.raw`` and ``tiny.gz`` hold each
+    file's decompressed and compressed bytes.
+    """
+    rng = np.random.default_rng(0)
+    x_train = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    x_test = rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
+    x_train[0, 0, :2] = 0, 255  # make sure both ends of the pixel range are there
+    arrays = dict(zip(FILES, (x_train, TRAIN_T, x_test, TEST_T), strict=True))
+    raw = {name: idx_bytes(arr) for name, arr in arrays.items()}
+    gz = {name: gzip.compress(data, mtime=0) for name, data in raw.items()}
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for name, data in gz.items():
+        (folder / name).write_bytes(data)
+    monkeypatch.setattr(datasets, "SHA256", {name: sha(data) for name, data in raw.items()})
+    return SimpleNamespace(
+        folder=folder, raw=raw, gz=gz, x_train=x_train, x_test=x_test, arrays=arrays
+    )
+
+
+def copy_files(src, dst, names=FILES):
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (dst / name).write_bytes((src / name).read_bytes())
+    return dst
+
+
+def snapshot(folder):
+    """Everything about a folder's files that a write would change."""
+    return sorted(
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns, p.read_bytes()) for p in folder.iterdir()
+    )
+
+
+def leftovers(folder):
+    """Temp files a failed or interrupted write could have left behind."""
+    if not folder.exists():
+        return []
+    return [p.name for p in folder.iterdir() if p.name.startswith(".") or "part" in p.name]
+
+
+def corrupt_folder(tmp_path, name="bad"):
+    """A folder whose four files are all garbage (each would be an error if read)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    for file in FILES:
+        (folder / file).write_bytes(b"this is not MNIST")
+    return folder
+
+
+# --- a real HTTP server on 127.0.0.1 -------------------------------------------------------
+
+
+class Server:
+    """Serves ``routes[path] = (status, body, extra headers)`` and records each request."""
+
+    def __init__(self):
+        self.routes, self.requests, self.release = {}, [], threading.Event()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.requests.append(self.path)
+                status, body, headers = server.routes.get(self.path, (404, b"not found", {}))
+                if status == "hang":
+                    server.release.wait(10)  # until the test is over: the client times out
+                    return
+                self.send_response(status)
+                headers = {"Content-Length": str(len(body)), **headers}
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except OSError:
+                    pass  # the client gave up; that is what some tests are about
+
+            def log_message(self, *args):
+                pass  # keep the test output clean
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, prefix):
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{prefix}/"
+
+    def serve(self, prefix, files, status=200, headers=None):
+        for name, body in files.items():
+            self.routes[f"/{prefix}/{name}"] = (status, body, headers or {})
+
+    def close(self):
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def server():
+    srv = Server()
+    yield srv
+    srv.close()
+    assert not srv.thread.is_alive()
+
+
+def closed_port_url():
+    """A URL on 127.0.0.1 where nothing listens: the connection is refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/mnist/"
+
+
+# --- flags, shapes, dtypes, values ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+@pytest.mark.parametrize("flatten", [True, False])
+@pytest.mark.parametrize("one_hot", [True, False])
+def test_every_flag_combination(tiny, normalize, flatten, one_hot):
+    (x, t), (x_test, t_test) = load_mnist(normalize, flatten, one_hot, data_dir=tiny.folder)
+    for images, labels, want_x, want_t in (
+        (x, t, tiny.x_train, TRAIN_T),
+        (x_test, t_test, tiny.x_test, TEST_T),
+    ):
+        n = len(want_t)
+        assert images.shape == ((n, 784) if flatten else (n, 1, 28, 28))
+        if normalize:
+            assert images.dtype == np.float32
+            assert images.min() >= 0.0 and images.max() <= 1.0
+            pixels = np.rint(images * 255).astype(np.uint8)
+        else:
+            assert images.dtype == np.uint8
+            pixels = images
+        np.testing.assert_array_equal(pixels.reshape(n, 28, 28), want_x)
+        if one_hot:
+            assert labels.shape == (n, 10) and labels.dtype == np.float32
+            np.testing.assert_array_equal(labels.sum(axis=1), np.ones(n))
+            assert set(np.unique(labels)) == {0.0, 1.0}
+            np.testing.assert_array_equal(labels.argmax(axis=1), want_t)
+        else:
+            assert labels.shape == (n,) and labels.dtype == np.uint8
+            np.testing.assert_array_equal(labels, want_t)
+    if normalize:
+        assert x.max() == 1.0 and x.min() == 0.0  # 255 -> exactly 1.0, 0 -> 0.0
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_arrays_are_writable_and_not_shared(tiny, warm):
+    if warm:
+        load_mnist(data_dir=tiny.folder)
+    (x1, t1), _ = load_mnist(normalize=False, data_dir=tiny.folder)
+    (x2, t2), _ = load_mnist(normalize=False, data_dir=tiny.folder)
+    assert x1.flags.writeable and t1.flags.writeable
+    x1[:] = 7
+    t1[:] = 7
+    np.testing.assert_array_equal(x2.reshape(5, 28, 28), tiny.x_train)
+    np.testing.assert_array_equal(t2, TRAIN_T)
+
+
+def test_normalized_values_match_division_by_255(tiny):
+    (x, _), _ = load_mnist(data_dir=tiny.folder)
+    expected = tiny.x_train.reshape(5, -1).astype(np.float32) / np.float32(255)
+    np.testing.assert_allclose(x, expected, rtol=1e-6, atol=0)
+
+
+# --- where it looks ------------------------------------------------------------------------
+
+
+def test_data_dir_beats_bpcourse_data(tiny, tmp_path, monkeypatch):
+    monkeypatch.setenv("BPCOURSE_DATA", str(corrupt_folder(tmp_path)))
+    (_, t), _ = load_mnist(data_dir=tiny.folder)  # would raise if the bad folder were read
+    np.testing.assert_array_equal(t, TRAIN_T)
+
+
+def test_bpcourse_data_beats_cache(tiny, tmp_path, cache, monkeypatch):
+    for name in FILES:  # garbage in the cache: it would be deleted if it were looked at
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / name).write_bytes(b"stale")
+    monkeypatch.setenv("BPCOURSE_DATA", str(tiny.folder))
+    (_, t), _ = load_mnist()
+    np.testing.assert_array_equal(t, TRAIN_T)
+    assert all((cache / name).read_bytes() == b"stale" for name in FILES)
+
+
+def test_cache_beats_download(tiny, cache, server, monkeypatch):
+    copy_files(tiny.folder, cache)
+    server.serve("m", tiny.gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
+    (_, t), _ = load_mnist()
+    np.testing.assert_array_equal(t, TRAIN_T)
+    assert server.requests == []
+
+
+def test_downloads_into_the_cache_when_nothing_is_local(tiny, cache, server, monkeypatch, capsys):
+    server.serve("m", tiny.gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
+    (_, t), (_, t_test) = load_mnist()
+    np.testing.assert_array_equal(t_test, TEST_T)
+    assert sorted(server.requests) == sorted(f"/m/{name}" for name in FILES)
+    for name in FILES:
+        assert (cache / name).read_bytes() == tiny.gz[name]
+    assert f"Downloading {TRAIN_IMAGES} from {server.url('m')}" in capsys.readouterr().err
+    assert leftovers(cache) == []
+    server.requests.clear()
+    load_mnist()  # the second time nothing is downloaded
+    assert server.requests == []
+
+
+def test_each_file_comes_from_the_first_place_that_has_it(tiny, tmp_path, monkeypatch):
+    partial = copy_files(tiny.folder, tmp_path / "partial", [TRAIN_IMAGES, TRAIN_LABELS])
+    monkeypatch.setenv("BPCOURSE_DATA", str(tiny.folder))
+    with pytest.warns(MnistWarning, match=f"data_dir {partial} has no {TEST_IMAGES}"):
+        (_, t), (_, t_test) = load_mnist(data_dir=partial)
+    np.testing.assert_array_equal(t_test, TEST_T)
+
+
+def test_missing_data_dir_warns_and_falls_back(tiny, tmp_path, monkeypatch):
+    monkeypatch.setenv("BPCOURSE_DATA", str(tiny.folder))
+    with pytest.warns(MnistWarning, match="is not a folder"):
+        (_, t), _ = load_mnist(data_dir=tmp_path / "typo")
+    np.testing.assert_array_equal(t, TRAIN_T)
+
+
+def test_decompressed_copies_are_accepted(tiny, tmp_path):
+    folder = tmp_path / "unpacked"  # what macOS Safari leaves after a download
+    folder.mkdir()
+    for name, data in tiny.raw.items():
+        (folder / name.removesuffix(".gz")).write_bytes(data)
+    (x, t), _ = load_mnist(normalize=False, data_dir=folder)
+    np.testing.assert_array_equal(x.reshape(5, 28, 28), tiny.x_train)
+
+
+def test_any_gzip_wrapper_is_accepted(tiny, tmp_path):
+    folder = tmp_path / "rewrapped"
+    folder.mkdir()
+    for name, data in tiny.raw.items():
+        # Another level and time stamp, and split into two gzip members as `cat a.gz b.gz`
+        half = len(data) // 2
+        blob = gzip.compress(data[:half], 1, mtime=12345) + gzip.compress(data[half:], 9)
+        assert blob != tiny.gz[name]
+        (folder / name).write_bytes(blob)
+    (_, t), _ = load_mnist(data_dir=folder)
+    np.testing.assert_array_equal(t, TRAIN_T)
+
+
+def test_cache_dir_follows_xdg_and_ignores_relative_values(tmp_path, monkeypatch):
+    assert datasets.mnist_cache_dir() == tmp_path / "xdg" / "bpcourse" / "mnist"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert datasets.mnist_cache_dir() == tmp_path / "home" / ".cache" / "bpcourse" / "mnist"
+
+
+# --- bad files in folders the user chose ---------------------------------------------------
+
+
+def test_truncated_gz_is_an_error_naming_the_file(tiny):
+    (tiny.folder / TRAIN_IMAGES).write_bytes(tiny.gz[TRAIN_IMAGES][:-20])
+    with pytest.raises(MnistFileError, match="truncated") as info:
+        load_mnist(data_dir=tiny.folder)
+    assert info.value.path == tiny.folder / TRAIN_IMAGES
+    assert str(tiny.folder / TRAIN_IMAGES) in str(info.value)
+
+
+def test_wrong_checksum_says_expected_and_got(tiny, monkeypatch):
+    other = idx_bytes(np.array([0, 1, 2], dtype=np.uint8))
+    monkeypatch.setenv("BPCOURSE_DATA", str(tiny.folder))
+    (tiny.folder / TEST_LABELS).write_bytes(gzip.compress(other))
+    with pytest.raises(MnistFileError) as info:
+        load_mnist()
+    message = str(info.value)
+    assert TEST_LABELS in message and "$BPCOURSE_DATA" in message
+    assert f"expected {datasets.SHA256[TEST_LABELS]}, got {sha(other)}" in message
+
+
+def test_non_gzip_file_is_an_error(tiny):
+    (tiny.folder / TRAIN_LABELS).write_bytes(b"<html>Please log in to the Wi-Fi</html>")
+    with pytest.raises(MnistFileError, match="not a gzip file"):
+        load_mnist(data_dir=tiny.folder)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"PK\x03\x04" + bytes(100), "bad IDX magic number"),
+        (bytes([0, 0, 8, 1]) + (9).to_bytes(4, "big") + bytes(5), "length does not match"),
+        (bytes([0, 0, 8, 3]) + (5).to_bytes(4, "big") + bytes(5 * 784), "dimension"),
+        (bytes([0, 0, 8]), "too short"),
+    ],
+    ids=["magic", "length", "ndim", "short"],
+)
+def test_non_idx_content_is_an_error(tiny, monkeypatch, content, message):
+    # The checksum matches, so only the IDX checks stand between this file and the learner.
+    (tiny.folder / TRAIN_LABELS).write_bytes(gzip.compress(content))
+    monkeypatch.setitem(datasets.SHA256, TRAIN_LABELS, sha(content))
+    with pytest.raises(MnistFileError, match=message):
+        load_mnist(data_dir=tiny.folder)
+
+
+def test_files_that_do_not_fit_together_are_an_error(tiny, monkeypatch):
+    labels = idx_bytes(np.array([1, 2, 3, 4], dtype=np.uint8))  # 4 labels for 5 images
+    (tiny.folder / TRAIN_LABELS).write_bytes(gzip.compress(labels))
+    monkeypatch.setitem(datasets.SHA256, TRAIN_LABELS, sha(labels))
+    with pytest.raises(MnistError, match="5 images but 4 labels"):
+        load_mnist(data_dir=tiny.folder)
+
+
+def test_labels_must_be_digits(tiny, monkeypatch):
+    labels = idx_bytes(np.array([9, 2, 12], dtype=np.uint8))
+    (tiny.folder / TEST_LABELS).write_bytes(gzip.compress(labels))
+    monkeypatch.setitem(datasets.SHA256, TEST_LABELS, sha(labels))
+    with pytest.raises(MnistError, match="a label is 12"):
+        load_mnist(data_dir=tiny.folder, one_hot_label=True)
+
+
+def test_read_only_data_folder_is_never_written(tiny, cache, monkeypatch):
+    monkeypatch.setenv("BPCOURSE_DATA", str(tiny.folder))
+    for path in tiny.folder.iterdir():
+        path.chmod(0o444)
+    tiny.folder.chmod(0o555)
+    try:
+        before = snapshot(tiny.folder)
+        load_mnist()
+        load_mnist(data_dir=tiny.folder, flatten=False)
+        assert snapshot(tiny.folder) == before  # as root, chmod alone would not stop writes
+        assert list(cache.glob("mnist-*.npz"))  # the arrays went to the cache instead
+    finally:
+        tiny.folder.chmod(0o755)
+
+
+# --- the array cache -----------------------------------------------------------------------
+
+
+def npz_files(cache):
+    return sorted(cache.glob("mnist-*.npz"))
+
+
+def test_second_load_reuses_the_array_cache(tiny, cache, monkeypatch):
+    load_mnist(data_dir=tiny.folder)
+    [npz] = npz_files(cache)
+    with np.load(npz, allow_pickle=False) as z:
+        assert list(z["sha256"]) == [datasets.SHA256[name] for name in FILES]
+    calls = []
+    monkeypatch.setattr(fileio, "gunzip", lambda raw, *a: calls.append(1))
+    monkeypatch.setattr(fileio, "parse_idx", lambda data, *a, **k: calls.append(1))
+    for path in tiny.folder.iterdir():
+        path.unlink()  # the source files are not needed any more either
+    (x, t), (x_test, t_test) = load_mnist(normalize=False, flatten=False)
+    assert calls == []
+    np.testing.assert_array_equal(x[:, 0], tiny.x_train)
+    np.testing.assert_array_equal(t_test, TEST_T)
+
+
+def test_cache_name_depends_on_the_checksums(tiny, cache, monkeypatch):
+    load_mnist(data_dir=tiny.folder)
+    first = npz_files(cache)
+    changed = idx_bytes(np.array([9, 2, 7], dtype=np.uint8))
+    (tiny.folder / TEST_LABELS).write_bytes(gzip.compress(changed))
+    monkeypatch.setitem(datasets.SHA256, TEST_LABELS, sha(changed))
+    _, (_, t_test) = load_mnist(data_dir=tiny.folder)
+    np.testing.assert_array_equal(t_test, [9, 2, 7])  # not the cached [9, 2, 6]
+    assert len(npz_files(cache)) == 2 and first[0] in npz_files(cache)
+
+
+def flip_a_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def other_checksums(path):
+    with np.load(path) as z:
+        arrays = {key: z[key] for key in z.files}
+    arrays["sha256"] = np.array(["0" * 64] * 4)
+    np.savez(path, **arrays)
+
+
+def pickled(path):
+    np.savez(path, x_train=np.array([{"evil": 1}], dtype=object))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p.write_bytes(b"garbage"),
+        lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+        flip_a_byte,
+        other_checksums,
+        pickled,
+        lambda p: p.write_bytes(b""),
+    ],
+    ids=["garbage", "truncated", "flipped-byte", "other-checksums", "pickled", "empty"],
+)
+def test_bad_array_cache_is_rebuilt(tiny, cache, damage):
+    load_mnist(data_dir=tiny.folder)
+    [npz] = npz_files(cache)
+    damage(npz)
+    with pytest.warns(MnistWarning, match="rebuilding"):
+        (x, t), _ = load_mnist(normalize=False, data_dir=tiny.folder)
+    np.testing.assert_array_equal(x.reshape(5, 28, 28), tiny.x_train)
+    with np.load(npz, allow_pickle=False) as z:  # a good cache is back in its place
+        np.testing.assert_array_equal(z["t_train"], TRAIN_T)
+    assert leftovers(cache) == []
+
+
+def test_failed_cache_write_warns_and_leaves_no_temp_file(tiny, cache, monkeypatch):
+    def disk_full(file, **arrays):
+        file.write(b"PK half a zip")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.warns(MnistWarning, match="No space left"):
+        (_, t), _ = load_mnist(data_dir=tiny.folder)
+    np.testing.assert_array_equal(t, TRAIN_T)
+    assert list(cache.iterdir()) == []
+
+
+def test_unwritable_cache_still_returns_data(tiny, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("the cache cannot be made under a file, even by root")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
+    with pytest.warns(MnistWarning, match="cannot write to the MNIST cache folder"):
+        (_, t), _ = load_mnist(data_dir=tiny.folder)
+    np.testing.assert_array_equal(t, TRAIN_T)
+
+
+def test_unwritable_cache_still_downloads_into_memory(tiny, tmp_path, server, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file" / "cache"))
+    server.serve("m", tiny.gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
+    with pytest.warns(MnistWarning, match="not saved"):
+        _, (_, t_test) = load_mnist()
+    np.testing.assert_array_equal(t_test, TEST_T)
+
+
+# --- downloads -----------------------------------------------------------------------------
+
+
+def test_mirror_fallback(tiny, cache, server, monkeypatch):
+    # First mirror: 404 for everything. Second: every file truncated. Third: good files.
+    server.serve("cut", {name: gz[: len(gz) // 2] for name, gz in tiny.gz.items()})
+    server.serve("good", tiny.gz)
+    mirrors = [server.url("missing"), server.url("cut"), server.url("good")]
+    monkeypatch.setattr(datasets, "MIRRORS", mirrors)
+    start = time.monotonic()
+    (x, t), _ = load_mnist(normalize=False)
+    assert time.monotonic() - start < 10
+    np.testing.assert_array_equal(x.reshape(5, 28, 28), tiny.x_train)
+    assert server.requests[:3] == [f"/{m}/{TRAIN_IMAGES}" for m in ("missing", "cut", "good")]
+    assert len(server.requests) == 3 * len(FILES)
+    for name in FILES:
+        assert (cache / name).read_bytes() == tiny.gz[name]
+    assert leftovers(cache) == []
+
+
+def test_bad_cached_gz_is_replaced_by_a_fresh_download(tiny, cache, server, monkeypatch):
+    copy_files(tiny.folder, cache)
+    (cache / TRAIN_IMAGES).write_bytes(tiny.gz[TRAIN_IMAGES][:100])  # an old interrupted copy
+    server.serve("m", tiny.gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
+    (x, _), _ = load_mnist(normalize=False)
+    np.testing.assert_array_equal(x.reshape(5, 28, 28), tiny.x_train)
+    assert server.requests == [f"/m/{TRAIN_IMAGES}"]
+    assert (cache / TRAIN_IMAGES).read_bytes() == tiny.gz[TRAIN_IMAGES]
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        (200, b"<html>captive portal</html>", {}),
+        (200, b"short", {"Content-Length": "5000"}),  # the connection drops early
+        (500, b"oops", {}),
+        ("hang", b"", {}),
+    ],
+    ids=["html", "cut-short", "http-500", "timeout"],
+)
+def test_failed_download_leaves_nothing_behind(tiny, cache, server, monkeypatch, route):
+    monkeypatch.setattr(datasets, "TIMEOUT", 0.5)
+    for name in FILES:
+        server.routes[f"/bad/{name}"] = route
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("bad")])
+    start = time.monotonic()
+    with pytest.raises(MnistNotFoundError):
+        load_mnist()
+    assert time.monotonic() - start < 5
+    assert leftovers(cache) == [] and not (cache / TRAIN_IMAGES).exists()
+
+
+def test_interrupted_download_leaves_nothing_behind(tiny, cache, server, monkeypatch):
+    server.serve("m", tiny.gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl+C after the bytes arrived, before they were checked
+
+    monkeypatch.setattr(datasets, "_verify", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        load_mnist()
+    assert list(cache.iterdir()) == []
+
+
+def test_offline_error_says_where_it_looked_and_how_to_fix_it(tiny, cache, server, monkeypatch):
+    mirrors = [server.url("nothing"), closed_port_url()]
+    monkeypatch.setattr(datasets, "MIRRORS", mirrors)
+    with pytest.raises(MnistNotFoundError) as info:
+        load_mnist(data_dir=cache.parent / "nowhere")
+    error = info.value
+    assert isinstance(error, RuntimeError)
+    message = str(error)
+    for expected in (
+        *FILES,  # which files to put there
+        str(cache),  # where to put them
+        str(cache.parent / "nowhere"),  # where it looked
+        "BPCOURSE_DATA",  # which variable to set
+        "%env BPCOURSE_DATA=",
+        "python -m bpcourse.datasets",
+        f"{mirrors[0]}{TRAIN_IMAGES}: HTTP error 404",
+        f"{mirrors[1]}{TRAIN_IMAGES}: could not connect",
+    ):
+        assert expected in message
+    assert [url for url, _ in error.failures] == [m + TRAIN_IMAGES for m in mirrors]
+    assert leftovers(cache) == []
+
+
+def test_offline_error_with_no_mirrors_at_all(tiny):
+    with pytest.raises(MnistNotFoundError, match="no mirrors listed"):
+        load_mnist()
+
+
+def test_progress_redraws_in_place_on_a_terminal(tiny, server, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    server.serve("m", tiny.gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
+    load_mnist()
+    text = terminal.getvalue()
+    assert f"Downloading {TEST_LABELS}" in text and "\r  100% of " in text
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def test_cli_fetches_verifies_and_says_where(tiny, cache, capsys):
+    assert datasets.main(["--data-dir", str(tiny.folder)]) == 0
+    out = capsys.readouterr().out
+    for name in FILES:
+        assert str(tiny.folder / name) in out
+    [npz] = npz_files(cache)
+    assert f"Array cache: {npz}" in out and "5 training and 3 test images" in out
+
+
+def test_cli_reports_failure_without_a_traceback(tiny, capsys):
+    assert datasets.main([]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Could not find or download") and "Traceback" not in err
+
+
+def test_cli_help_runs_as_a_module():
+    result = subprocess.run(
+        [sys.executable, "-m", "bpcourse.datasets", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert "usage: python -m bpcourse.datasets" in result.stdout
+    assert "--data-dir" in result.stdout and "BPCOURSE_DATA" in result.stdout
+
+
+def test_module_does_not_import_matplotlib():
+    code = "import sys, bpcourse.datasets; print('matplotlib' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_lazy_export_from_the_package():
+    import bpcourse
+
+    assert bpcourse.load_mnist is load_mnist
+
+
+# --- fileio: gzip and IDX ------------------------------------------------------------------
+
+
+def test_gunzip_handles_members_and_padding():
+    data = bytes(range(256)) * 10
+    assert fileio.gunzip(gzip.compress(data)) == data
+    assert fileio.gunzip(gzip.compress(data[:100]) + gzip.compress(data[100:])) == data
+    assert fileio.gunzip(gzip.compress(data) + bytes(512)) == data
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"", "not a gzip file"),
+        (b"BZh91AY&SY", "not a gzip file"),
+        (gzip.compress(b"x" * 1000)[:-5], "truncated"),
+        (gzip.compress(b"x" * 1000)[:-8] + b"\0\0\0\0" + (1000).to_bytes(4, "little"), "corrupt"),
+        (gzip.compress(b"x" * 1000) + b"junk", "junk"),
+    ],
+    ids=["empty", "bzip2", "truncated", "bad-crc", "junk"],
+)
+def test_gunzip_rejects_bad_input(raw, message):
+    with pytest.raises(fileio.IdxError, match=message):
+        fileio.gunzip(raw)
+
+
+def test_gunzip_refuses_a_decompression_bomb():
+    with pytest.raises(fileio.IdxError, match="more than 1000 bytes"):
+        fileio.gunzip(gzip.compress(bytes(100_000)), max_bytes=1000)
+
+
+def test_parse_idx_round_trip_and_header_checks():
+    arr = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    parsed = fileio.parse_idx(idx_bytes(arr), ndim=3)
+    np.testing.assert_array_equal(parsed, arr)
+    assert parsed.dtype == np.uint8
+    big_endian = bytes([0, 0, 0x0B, 1, 0, 0, 0, 2]) + np.array([1, -2], ">i2").tobytes()
+    np.testing.assert_array_equal(fileio.parse_idx(big_endian), [1, -2])
+    with pytest.raises(fileio.IdxError, match="expected an IDX file with 1 dimension"):
+        fileio.parse_idx(idx_bytes(arr), ndim=1)
+    with pytest.raises(fileio.IdxError, match="header cut short"):
+        fileio.parse_idx(bytes([0, 0, 8, 3, 0, 0, 0, 2]))
+    with pytest.raises(fileio.IdxError, match="bad IDX magic"):
+        fileio.parse_idx(bytes([0, 0, 0x42, 1, 0, 0, 0, 0]))
+    with pytest.raises(fileio.IdxError, match="length does not match"):
+        fileio.parse_idx(idx_bytes(arr) + b"\0")
+    huge = bytes([0, 0, 8, 3]) + b"\xff\xff\xff\xff" * 3  # dims whose product overflows int64
+    with pytest.raises(fileio.IdxError, match="length does not match"):
+        fileio.parse_idx(huge)
+
+
+def test_write_atomically_keeps_the_old_file_on_failure(tmp_path):
+    target = tmp_path / "f.bin"
+    target.write_bytes(b"old")
+
+    def fail(file):
+        file.write(b"new but incomplete")
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        fileio.write_atomically(target, fail)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
+    assert fileio.write_atomically(target, lambda file: file.write(b"new")) == 3
+    assert target.read_bytes() == b"new"
+
+
+def test_no_warnings_on_the_happy_path(tiny):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_mnist(data_dir=tiny.folder)
+        load_mnist(data_dir=tiny.folder)
+
+
+def test_npz_is_a_plain_uncompressed_zip(tiny, cache):
+    load_mnist(data_dir=tiny.folder)
+    [npz] = npz_files(cache)
+    with zipfile.ZipFile(npz) as z:
+        assert {info.compress_type for info in z.infolist()} == {zipfile.ZIP_STORED}
+        assert sorted(z.namelist()) == sorted(
+            f"{key}.npy" for key in ("sha256", "x_train", "t_train", "x_test", "t_test")
+        )
+    assert os.stat(npz).st_mode & 0o777 == 0o644
