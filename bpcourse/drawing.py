@@ -14,8 +14,7 @@ import re
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Circle, FancyBboxPatch
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 FORWARD_COLOR = "#0072B2"  # Okabe-Ito blue
 BACKWARD_COLOR = "#D55E00"  # Okabe-Ito vermillion
@@ -25,17 +24,21 @@ UNIT_INCHES = 0.8  # one layout unit on paper when we make the figure ourselves
 _PT = 72 * UNIT_INCHES  # points per layout unit
 RADIUS = 0.42  # op circle radius, layout units
 GAP = 0.2  # distance between a forward arrow and its backward twin
+ARROW = "-|>,head_length=0.7,head_width=0.35"
 
 
 def format_value(value, fmt=None):
     """Text for a number on a picture: 220.00000000000003 -> "220", 0.2350037 -> "0.235".
 
+    Lessons 1 to 5, wherever a graph shows numbers.
     ``fmt`` is None (4 significant digits, no float noise), a format spec such as ".2f",
     or a callable value -> str. Arrays of up to 4 numbers are listed, larger ones give their
     shape. Negative numbers use a true minus sign (−), which reads better on a projector.
     """
     if callable(fmt):
         return fmt(value)
+    if value is None:  # not computed yet
+        return "?"
     if np.ndim(value) > 0:
         arr = np.asarray(value)
         if arr.size > 4:
@@ -60,19 +63,19 @@ def _label_text(template, number, fmt):
     return template.replace("{}", format_value(number, fmt)) if "{}" in template else template
 
 
-_FRAC = re.compile(r"\\frac\{([^{}]*)\}\{([^{}]*)\}")
+_FRAC = re.compile(r"\\d?frac\{([^{}]*)\}\{([^{}]*)\}")
 
 
 def _text_size(text, fontsize):
     """Rough (width, height) of a text in layout units, to size the picture before drawing."""
     width = height = 0.0
     for line in text.split("\n"):
-        tall = "\\frac" in line
+        tall = "frac{" in line
         line = _FRAC.sub(lambda m: max(m.groups(), key=len), line)
         line = re.sub(r"\\[a-zA-Z]+", "x", line)  # \partial, \cdot: one glyph each
         line = re.sub(r"[${}^_\\]", "", line)
         width = max(width, 0.6 * fontsize * len(line))
-        height += (2.4 if tall else 1.35) * fontsize
+        height += (2.7 if tall else 1.35) * fontsize
     return width / _PT, height / _PT
 
 
@@ -99,8 +102,8 @@ class _Plan:
         y = xy[1] + offset[1] / _PT - {"bottom": 0, "center": h / 2, "top": h}[va]
         self.extend(x, y, x + w, y + h)
 
-    def arrow(self, tail, head, style, color, lw):
-        self.items.append(("arrow", tail, head, style, color, lw))
+    def arrow(self, tail, head, style, color, lw, gid=None):
+        self.items.append(("arrow", tail, head, style, color, lw, gid))
         self.extend(*tail, *head)
 
     @property
@@ -135,7 +138,11 @@ def _span(centre, length):
 
 
 def plan_graph(graph, mode="both", fmt=None, fontsize=16, legend=True, title=None):
-    """Lay out ``graph`` (already run) into a :class:`_Plan`; see :func:`draw_graph`."""
+    """Lay out ``graph`` (already run) into a :class:`_Plan`; see :func:`draw_graph`.
+
+    Lessons 1 to 5. Used directly for multi-panel figures (:func:`figure_for`, then
+    :func:`render` per panel); the plan's ``items`` list every arrow and text to draw.
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
     plan, pos = _Plan(), {n: np.asarray(p, float) for n, p in graph.layout().items()}
@@ -159,64 +166,64 @@ def plan_graph(graph, mode="both", fmt=None, fontsize=16, legend=True, title=Non
         # steep side inputs carry their texts low, away from the main arrow's texts
         mid = start + (0.5 if abs(u[1]) < 0.5 else 0.4) * (end - start)
         if mode == "backward":
-            plan.arrow(start, end, "-", "#9a9a9a", 1.5)
+            plan.arrow(start, end, "-", "#9a9a9a", 1.5, gid="edge")
         else:
-            plan.arrow(start, end, "-|>,head_length=0.7,head_width=0.35", FORWARD_COLOR, 2.2)
+            plan.arrow(start, end, ARROW, FORWARD_COLOR, 2.2, gid="forward")
             text = _label_text(edge.fwd_label, edge.value, fmt)
             plan.text(mid + 0.08 * n, text, 4 * n, *_align(n), size=fontsize, color=FORWARD_COLOR)
         if mode != "forward" and edge.grad is not None:
             back = -GAP * n
             tail, head = end - 0.18 * u + back, start + 0.18 * u + back
-            plan.arrow(tail, head, "-|>,head_length=0.7,head_width=0.35", BACKWARD_COLOR, 2.2)
+            plan.arrow(tail, head, ARROW, BACKWARD_COLOR, 2.2, gid="backward")
             text = _label_text(edge.bwd_label, edge.grad, fmt)
             plan.text(mid + back - 0.08 * n, text, -4 * n, *_align(-n), size=fontsize,
                       color=BACKWARD_COLOR)
-    x0, x1, y0, y1 = plan.bounds
-    if legend:
-        entries = _legend_entries(mode)
-        widths = [_text_size(label, fontsize - 2)[0] + 1.0 for _, label in entries]
-        ncol = len(entries) if sum(widths) < 1.1 * (x1 - x0) else 1
-        plan.items.append(("legend", entries, ncol, fontsize - 2))
-        y0 -= (len(entries) // ncol) * (fontsize + 10) / _PT + 0.1
-        x_mid, need = (x0 + x1) / 2, max(widths) * (ncol if ncol > 1 else 1) / 2
-        x0, x1 = min(x0, x_mid - need), max(x1, x_mid + need)
-    if title:
-        plan.items.append(("title", title, fontsize + 1))
-        y1 += _text_size(title, fontsize + 1)[1] + 0.15
-    plan.limits = (x0, x1, y0, y1)
+    _legend_and_title(plan, mode if legend else None, title, fontsize)
+    plan.limits = plan.bounds
     return plan
 
 
-def _legend_entries(mode):
-    fwd = (FORWARD_COLOR, ">", "forward pass: values (blue, →)")
-    bwd = (BACKWARD_COLOR, "<", "backward pass: gradients (orange, ←)")
-    return [(e[:2], e[2]) for e in {"forward": [fwd], "backward": [bwd]}.get(mode, [fwd, bwd])]
+def _legend_and_title(plan, mode, title, fontsize):
+    """A legend row (or column, if narrow) under the graph and a title over it."""
+    x0, x1, y0, y1 = plan.bounds
+    if mode:
+        size = fontsize - 2
+        fwd = (FORWARD_COLOR, 1, "forward pass: values (blue, →)")
+        bwd = (BACKWARD_COLOR, -1, "backward pass: gradients (orange, ←)")
+        entries = {"forward": [fwd], "backward": [bwd]}.get(mode, [fwd, bwd])
+        widths = [1.1 + _text_size(label, size)[0] for *_, label in entries]
+        one_row = sum(widths) + 0.6 * (len(widths) - 1) <= x1 - x0
+        left = (x0 + x1 - (sum(widths) + 0.6 * (len(widths) - 1) if one_row else max(widths))) / 2
+        y = y0 - 0.35
+        for (color, sign, label), width in zip(entries, widths, strict=True):
+            ends = [(left, y), (left + 0.9, y)][::sign]
+            plan.arrow(*ends, ARROW, color, 2.2, gid="legend")
+            plan.text((left + 1.1, y), label, ha="left", size=size, color=color)
+            left, y = (left + width + 0.6, y) if one_row else (left, y - 1.7 * size / _PT)
+    if title:
+        plan.text(((x0 + x1) / 2, y1 + 0.1), title, va="bottom", size=fontsize + 1, color=INK,
+                  weight="bold")
 
 
-def render(ax, plan):
-    """Draw a plan into ``ax``: equal aspect, no axis lines, limits from the plan."""
+def render(ax, plan, scale=1.0):
+    """Draw a plan into ``ax``: equal aspect, no axis lines, limits from the plan.
+
+    ``scale`` multiplies every size given in points (fonts, line widths, text offsets): an
+    Axes smaller than the planned size then shows the same picture, only smaller.
+    """
     for item in plan.items:
         kind = item[0]
         if kind == "text":
             _, xy, text, offset, ha, va, size, style = item
-            ax.annotate(text, xy, xytext=offset, textcoords="offset points", ha=ha, va=va,
-                        fontsize=size, **style)
+            ax.annotate(text, xy, xytext=np.multiply(offset, scale), textcoords="offset points",
+                        ha=ha, va=va, fontsize=size * scale, **style)
         elif kind == "arrow":
-            _, tail, head, style, color, lw = item
-            ax.annotate("", head, xytext=tail, gid="backward" if color == BACKWARD_COLOR
-                        else "forward", arrowprops=dict(arrowstyle=style, color=color, lw=lw,
-                                                        shrinkA=0, shrinkB=0, mutation_scale=14))
+            _, tail, head, style, color, lw, gid = item
+            ax.add_patch(FancyArrowPatch(tail, head, arrowstyle=style, color=color,
+                                         lw=lw * scale, shrinkA=0, shrinkB=0,
+                                         mutation_scale=14 * scale, gid=gid))
         elif kind == "node":
-            _draw_node(ax, *item[1:])
-        elif kind == "legend":
-            _, entries, ncol, size = item
-            handles = [Line2D([], [], color=c, lw=2.5, marker=m, markersize=10, label=label)
-                       for (c, m), label in entries]
-            ax.legend(handles=handles, loc="lower center", ncol=ncol, frameon=False,
-                      fontsize=size, handlelength=2.5, borderaxespad=0.2)
-        elif kind == "title":
-            ax.text(0.5, 0.995, item[1], transform=ax.transAxes, ha="center", va="top",
-                    fontsize=item[2], weight="bold", color=INK)
+            _draw_node(ax, *item[1:], scale)
     x0, x1, y0, y1 = plan.limits
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -224,26 +231,30 @@ def render(ax, plan):
     ax.set_axis_off()
 
 
-def _draw_node(ax, node, p, fontsize):
+def _draw_node(ax, node, p, fontsize, scale):
     symbol = node.op.symbol
     if node.op.shape == "box":
         w, h = _node_size(node)
-        ax.add_patch(FancyBboxPatch((p[0] - w / 2, p[1] - h / 2), w, h, zorder=3, lw=2,
+        ax.add_patch(FancyBboxPatch((p[0] - w / 2, p[1] - h / 2), w, h, zorder=3, lw=2 * scale,
                                     boxstyle="round,pad=0,rounding_size=0.25", fc="white",
                                     ec=INK))
         size = fontsize
     else:
-        ax.add_patch(Circle(p, _node_size(node)[0] / 2, fc="white", ec=INK, lw=2, zorder=3))
+        r = _node_size(node)[0] / 2
+        ax.add_patch(Circle(p, r, fc="white", ec=INK, lw=2 * scale, zorder=3))
         size = fontsize + 4 if len(symbol) <= 3 else fontsize + 1
-    ax.text(*p, symbol, ha="center", va="center", fontsize=size, color=INK, zorder=4,
+    ax.text(*p, symbol, ha="center", va="center", fontsize=size * scale, color=INK, zorder=4,
             weight="bold")
 
 
 def figure_for(plans):
-    """A Figure holding ``plans`` stacked top to bottom at one scale; returns (fig, axes)."""
-    sizes = [(p.limits[1] - p.limits[0], p.limits[3] - p.limits[2]) for p in plans]
+    """A Figure holding ``plans`` stacked top to bottom at one scale; returns (fig, axes).
+
+    Lessons 3 and 4: symbolic and numeric versions of one graph, one above the other.
+    """
+    sizes = [_plan_size(p) for p in plans]
     width, height = max(w for w, _ in sizes), sum(h for _, h in sizes)
-    fig = Figure(figsize=(width * UNIT_INCHES, height * UNIT_INCHES), facecolor="white")
+    fig = Figure(figsize=(width, height), facecolor="white")
     axes, top = [], height
     for w, h in sizes:
         top -= h
@@ -258,18 +269,44 @@ def draw_graph(graph, ax=None, *, mode="both", fmt=None, fontsize=16, legend=Tru
     mode: "forward" (values above blue arrows), "backward" (gradients below vermillion
     arrows pointing left, the graph's edges in grey) or "both". ``run=True`` first runs the
     graph's forward and backward pass, so the numbers always match its current inputs.
-    ``ax``: an existing Axes to draw into (it is cleared first; redrawing a widget this way
-    takes a few milliseconds), else a new Figure sized so that text is readable, at
-    UNIT_INCHES per layout unit. ``fmt`` formats every number (see :func:`format_value`)
-    unless an edge has its own label. A legend names the colours; ``title`` goes on top.
+    ``ax``: an existing Axes to draw into, else a new Figure sized so that text is readable
+    (UNIT_INCHES per layout unit; :func:`figure_size` gives that size for your own Figure).
+    Drawing into ``ax`` again replaces the previous picture; in an Axes smaller than
+    :func:`figure_size` everything, text included, shrinks in proportion so nothing
+    overlaps. A redraw takes tens of milliseconds, fast enough for a slider.
+    ``fmt`` formats every number (see :func:`format_value`) unless an edge has its own
+    label. A legend names the two colours; ``title`` goes on top.
     """
     if run:
         graph.run()
     plan = plan_graph(graph, mode, fmt, fontsize, legend, title)
     if ax is None:
         fig, (ax,) = figure_for([plan])
-    else:
-        fig = ax.figure
-        ax.clear()
-    render(ax, plan)
+        render(ax, plan)
+        return fig, ax
+    fig = ax.figure
+    # removing our artists is much faster than ax.clear(), which rebuilds the ticks
+    for artist in [*ax.texts, *ax.patches, *ax.lines, *ax.collections, *ax.images]:
+        artist.remove()
+    box = ax.get_position(original=True)  # before set_aspect shrank it on an earlier draw
+    width, height = fig.get_size_inches() * (box.width, box.height)
+    need_w, need_h = _plan_size(plan)
+    render(ax, plan, scale=min(width / need_w, height / need_h))
     return fig, ax
+
+
+def _plan_size(plan):
+    x0, x1, y0, y1 = plan.limits
+    return (x1 - x0) * UNIT_INCHES, (y1 - y0) * UNIT_INCHES
+
+
+def figure_size(graph, mode="both", fontsize=16, legend=True, title=None):
+    """(width, height) in inches at which :func:`draw_graph` draws ``graph`` at full size.
+
+    Lessons 1 and 3 (the shopping widgets). For a widget: once
+    ``fig = plt.figure(figsize=figure_size(g)); ax = fig.add_axes((0, 0, 1, 1))``, then
+    ``draw_graph(g, ax=ax)`` on every change. Runs the graph to know its numbers.
+    """
+    graph.run()
+    width, height = _plan_size(plan_graph(graph, mode, None, fontsize, legend, title))
+    return float(width), float(height)

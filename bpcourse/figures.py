@@ -20,7 +20,8 @@ D = r"\partial"
 
 
 def _frac(top, bottom):
-    return rf"\frac{{{D} {top}}}{{{D} {bottom}}}"
+    # \dfrac: display-size fractions, readable from the back of a room
+    return rf"\dfrac{{{D} {top}}}{{{D} {bottom}}}"
 
 
 def _panels(*specs):
@@ -59,7 +60,9 @@ def apple_orange_backward():
 def chain_rule():
     """Lesson 2: z = t**2 with t = x + y; the chain rule as a backward pass, with numbers."""
     g = G.Graph()
-    x, y = g.input(3), g.input(2)
+    # y comes in from lower down than the automatic layout puts it: the two-storey
+    # fractions under the x arrow need the room
+    x, y = g.input(3), g.input(2, pos=(2.1, -2.6))
     t = g.add(x, y)
     z = g.square(t)
     out = g.output(z, "z")
@@ -79,7 +82,7 @@ def chain_rule():
 
 def _two_input_graph(kind, x, y, dz, symbolic):
     g = G.Graph()
-    xs, ys = g.input(x), g.input(y)
+    xs, ys = g.input(x), g.input(y, pos=(2.1, -2.4))  # low, clear of the x arrow's fraction
     z = getattr(g, kind)(xs, ys)
     out = g.output(z, "… → L")
     g.run(seed=dz)
@@ -169,7 +172,7 @@ def affine_graph():
         edge.fwd_label = fwd.replace("{}", _shape(edge.value, batch))
         edge.bwd_label = bwd.replace("{}", _shape(edge.grad, batch))
     X.pos, W.pos, dot.pos = (0, 0), (2.6, -2.6), (4.5, 0)
-    B.pos, add.pos, Y.pos = (8.6, -2.6), (10.5, 0), (14.5, 0)
+    B.pos, add.pos, Y.pos = (7.8, -2.6), (9.7, 0), (13.5, 0)
     return draw_graph(g, run=False, title="Affine layer Y = X·W + B (shapes for a batch of N)")[0]
 
 

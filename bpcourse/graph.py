@@ -4,172 +4,26 @@ A :class:`Graph` holds input leaves, operation nodes and output sinks. ``forward
 the value on every edge from left to right, ``backward()`` the gradient on every edge from
 right to left, so the numbers on a picture (``bpcourse.drawing``) are computed, never typed.
 
-Each operation keeps its forward and its backward side by side, micrograd-style. The ×
-and + nodes delegate to :class:`bpcourse.layers.MulLayer` and :class:`~bpcourse.layers.AddLayer`:
-the shopping pictures show exactly what the learner's layers compute. No matplotlib here, so
+The operations live in :mod:`bpcourse.ops`, each with its forward and backward side by side;
+the × and + nodes delegate to the learner's MulLayer and AddLayer. No matplotlib here, so
 ``import bpcourse.graph`` stays fast.
 """
 
 import numpy as np
 
-from bpcourse import layers
-
-
-class Op:
-    """One operation. ``forward(*inputs) -> value``; ``backward(dout) -> one grad per input``.
-
-    A gradient of ``None`` means "not drawn" (e.g. the labels t of Softmax-with-Loss).
-    ``shape`` is "circle" (a symbol in a circle, as in the book) or "box" (a named layer).
-    """
-
-    symbol = "?"
-    shape = "circle"
-
-    def forward(self, *xs):
-        raise NotImplementedError
-
-    def backward(self, dout):
-        raise NotImplementedError
-
-
-class Mul(Op):
-    symbol = "×"
-
-    def forward(self, x, y):
-        self.layer = layers.MulLayer()  # looked up at call time, so tests can spy on it
-        return self.layer.forward(x, y)
-
-    def backward(self, dout):
-        return self.layer.backward(dout)  # (dout * y, dout * x): the inputs swapped
-
-
-class Add(Op):
-    symbol = "+"
-
-    def forward(self, x, y):
-        self.layer = layers.AddLayer()
-        return self.layer.forward(x, y)
-
-    def backward(self, dout):
-        return self.layer.backward(dout)  # dout unchanged to both (summed where broadcast)
-
-
-class Square(Op):
-    symbol = "**2"
-
-    def forward(self, x):
-        self.x = x
-        return x**2
-
-    def backward(self, dout):
-        return (dout * 2 * self.x,)
-
-
-class Exp(Op):
-    symbol = "exp"
-
-    def forward(self, x):
-        self.out = np.exp(x)
-        return self.out
-
-    def backward(self, dout):
-        return (dout * self.out,)  # exp is its own derivative
-
-
-class Reciprocal(Op):
-    symbol = "/"  # the book's name for y = 1/x
-
-    def forward(self, x):
-        self.out = 1 / x
-        return self.out
-
-    def backward(self, dout):
-        return (-dout * self.out**2,)  # d(1/x)/dx = -1/x**2 = -y**2
-
-
-class Scale(Op):
-    """y = c·x for a constant c, drawn as "×c" (the sigmoid's ×(−1))."""
-
-    def __init__(self, c):
-        self.c = c
-        text = _num(c)
-        self.symbol = f"×({text})" if c < 0 else f"×{text}"
-
-    def forward(self, x):
-        return self.c * x
-
-    def backward(self, dout):
-        return (self.c * dout,)
-
-
-class AddConst(Op):
-    """y = x + c for a constant c, drawn as "+c" (the sigmoid's +1)."""
-
-    def __init__(self, c):
-        self.c = c
-        self.symbol = f"+{_num(c)}" if c >= 0 else f"−{_num(-c)}"
-
-    def forward(self, x):
-        return x + self.c
-
-    def backward(self, dout):
-        return (dout,)
-
-
-class Sum(Op):
-    symbol = "sum"
-
-    def __init__(self, axis=0):
-        self.axis = axis
-
-    def forward(self, x):
-        self.shape_in = np.shape(x)
-        return np.sum(x, axis=self.axis)
-
-    def backward(self, dout):
-        # every summed element contributed with weight 1, so each gets dout back
-        return (np.broadcast_to(np.expand_dims(dout, self.axis), self.shape_in).copy(),)
-
-
-class Dot(Op):
-    """Matrix product X·W, the first half of the Affine layer (lesson 5)."""
-
-    symbol = "dot"
-
-    def forward(self, x, w):
-        self.x, self.w = np.asarray(x), np.asarray(w)
-        return self.x @ self.w
-
-    def backward(self, dout):
-        dx = dout @ self.w.T
-        dw = self.x.T @ dout if self.x.ndim == 2 else np.outer(self.x, dout)
-        return dx, dw
-
-
-class SoftmaxWithLossOp(Op):
-    """Scores a1..aC and one-hot labels t1..tC in, the loss L out; backward gives y − t.
-
-    Delegates to :class:`bpcourse.layers.SoftmaxWithLoss`; ``self.y`` keeps softmax(a) for
-    captions. The labels are data, not parameters, so their gradients are ``None``.
-    """
-
-    symbol = "Softmax-\nwith-Loss"
-    shape = "box"
-
-    def forward(self, *xs):
-        half = len(xs) // 2
-        self.layer = layers.SoftmaxWithLoss()
-        loss = self.layer.forward(np.array(xs[:half], float), np.array(xs[half:], float))
-        self.y = self.layer.y.reshape(-1)
-        return float(loss)
-
-    def backward(self, dout):
-        dx = self.layer.backward(dout)
-        return tuple(float(d) for d in dx) + (None,) * len(dx)
-
-
-def _num(c):
-    return f"{c:g}".replace("-", "−")
+from bpcourse.ops import (  # noqa: F401  (re-exported: graph users build with these)
+    Add,
+    AddConst,
+    Dot,
+    Exp,
+    Mul,
+    Op,
+    Reciprocal,
+    Scale,
+    SoftmaxWithLossOp,
+    Square,
+    Sum,
+)
 
 
 class Node:
@@ -295,10 +149,12 @@ class Graph:
         return self.outputs[0].value if self.outputs else None
 
     def backward(self, seed=None):
-        """Compute every gradient, outputs first. ``seed`` is d(output)/d(output), default 1.
+        """Compute every gradient, outputs first; returns the input leaves' gradients.
 
-        Each edge gets its own gradient (the consumer's backward for that input); a node's
-        grad is the sum over its outgoing edges, as when one value feeds two nodes.
+        ``seed`` is the gradient arriving at the output(s): 1 by default (d price/d price),
+        or an upstream ∂L/∂z, or an array like the output. It is kept for later runs. Each
+        edge gets its own gradient (the consumer's backward for that input); a node's grad is
+        the sum over its outgoing edges, as when one value feeds two nodes.
         """
         if seed is not None:
             self.seed = seed

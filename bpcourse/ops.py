@@ -1,0 +1,180 @@
+"""The operations a computational graph's nodes perform (lessons 1 to 5).
+
+Each operation keeps its forward and its backward side by side, micrograd-style:
+``forward(*inputs) -> value`` and ``backward(dout) -> one gradient per input``. The × and +
+operations delegate to :class:`bpcourse.layers.MulLayer` and :class:`~bpcourse.layers.AddLayer`,
+so the shopping pictures show exactly what the learner's layers compute.
+"""
+
+import numpy as np
+
+from bpcourse import layers
+
+
+class Op:
+    """One operation. ``forward(*inputs) -> value``; ``backward(dout) -> one grad per input``.
+
+    A gradient of ``None`` means "not drawn" (e.g. the labels t of Softmax-with-Loss).
+    ``shape`` is "circle" (a symbol in a circle, as in the book) or "box" (a named layer).
+    """
+
+    symbol = "?"
+    shape = "circle"
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+
+class Mul(Op):
+    """× node (lessons 1 and 3): the learner's MulLayer does the work."""
+
+    symbol = "×"
+
+    def forward(self, x, y):
+        self.layer = layers.MulLayer()  # looked up at call time, so tests can spy on it
+        return self.layer.forward(x, y)
+
+    def backward(self, dout):
+        return self.layer.backward(dout)  # (dout * y, dout * x): the inputs swapped
+
+
+class Add(Op):
+    """+ node (lessons 1, 3 and 5): AddLayer, which also sums a broadcast bias back down."""
+
+    symbol = "+"
+
+    def forward(self, x, y):
+        self.layer = layers.AddLayer()
+        return self.layer.forward(x, y)
+
+    def backward(self, dout):
+        return self.layer.backward(dout)  # dout unchanged to both (summed where broadcast)
+
+
+class Square(Op):
+    """y = x**2 (lesson 2, the chain rule's z = t**2)."""
+
+    symbol = "**2"
+
+    def forward(self, x):
+        self.x = x
+        return x**2
+
+    def backward(self, dout):
+        return (dout * 2 * self.x,)
+
+
+class Exp(Op):
+    """y = exp(x) (lesson 4, inside the sigmoid)."""
+
+    symbol = "exp"
+
+    def forward(self, x):
+        self.out = np.exp(x)
+        return self.out
+
+    def backward(self, dout):
+        return (dout * self.out,)  # exp is its own derivative
+
+
+class Reciprocal(Op):
+    """y = 1/x (lesson 4, the sigmoid's last step), drawn "/" as in the book."""
+
+    symbol = "/"
+
+    def forward(self, x):
+        self.out = 1 / x
+        return self.out
+
+    def backward(self, dout):
+        return (-dout * self.out**2,)  # d(1/x)/dx = -1/x**2 = -y**2
+
+
+class Scale(Op):
+    """y = c·x for a constant c, drawn "×c" (lesson 4: the sigmoid's ×(−1))."""
+
+    def __init__(self, c):
+        self.c = c
+        text = _num(c)
+        self.symbol = f"×({text})" if c < 0 else f"×{text}"
+
+    def forward(self, x):
+        return self.c * x
+
+    def backward(self, dout):
+        return (self.c * dout,)
+
+
+class AddConst(Op):
+    """y = x + c for a constant c, drawn "+c" (lesson 4: the sigmoid's +1)."""
+
+    def __init__(self, c):
+        self.c = c
+        self.symbol = f"+{_num(c)}" if c >= 0 else f"−{_num(-c)}"
+
+    def forward(self, x):
+        return x + self.c
+
+    def backward(self, dout):
+        return (dout,)
+
+
+class Sum(Op):
+    """Sum over one axis (lesson 5: how a batch's gradients reach a shared bias)."""
+
+    symbol = "sum"
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, x):
+        self.shape_in = np.shape(x)
+        return np.sum(x, axis=self.axis)
+
+    def backward(self, dout):
+        # every summed element contributed with weight 1, so each gets dout back
+        return (np.broadcast_to(np.expand_dims(dout, self.axis), self.shape_in).copy(),)
+
+
+class Dot(Op):
+    """Matrix product X·W, the first half of the Affine layer (lesson 5)."""
+
+    symbol = "dot"
+
+    def forward(self, x, w):
+        self.x, self.w = np.asarray(x), np.asarray(w)
+        return self.x @ self.w
+
+    def backward(self, dout):
+        dx = dout @ self.w.T
+        dw = self.x.T @ dout if self.x.ndim == 2 else np.outer(self.x, dout)
+        return dx, dw
+
+
+class SoftmaxWithLossOp(Op):
+    """Scores a1..aC and one-hot labels t1..tC in, the loss L out; backward gives y − t.
+
+    Delegates to :class:`bpcourse.layers.SoftmaxWithLoss`; ``self.y`` keeps softmax(a) for
+    captions. The labels are data, not parameters, so their gradients are ``None``.
+    """
+
+    symbol = "Softmax-\nwith-Loss"
+    shape = "box"
+
+    def forward(self, *xs):
+        half = len(xs) // 2
+        self.layer = layers.SoftmaxWithLoss()
+        loss = self.layer.forward(np.array(xs[:half], float), np.array(xs[half:], float))
+        self.y = self.layer.y.reshape(-1)
+        return float(loss)
+
+    def backward(self, dout):
+        dx = self.layer.backward(dout)
+        return tuple(float(d) for d in dx) + (None,) * len(dx)
+
+
+def _num(c):
+    return f"{c:g}".replace("-", "−")

@@ -1,0 +1,211 @@
+"""Drawing works headless and shows the right numbers; the course figures exist and are used."""
+
+import io
+import json
+import re
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from bpcourse import figures
+from bpcourse import graph as G
+from bpcourse.drawing import BACKWARD_COLOR, FORWARD_COLOR, draw_graph, format_value, plan_graph
+
+REPO = Path(__file__).resolve().parent.parent
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+EXPECTED_FIGURES = [
+    "apple_forward.png",
+    "apple_backward.png",
+    "apple_orange_forward.png",
+    "apple_orange_backward.png",
+    "chain_rule.png",
+    "add_node_backward.png",
+    "mul_node_backward.png",
+    "sigmoid_graph.png",
+    "affine_graph.png",
+    "softmax_with_loss.png",
+]
+
+
+def texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def text_colors(ax, text):
+    return {t.get_color() for t in ax.texts if t.get_text() == text}
+
+
+@pytest.mark.parametrize(
+    ("value", "fmt", "expected"),
+    [
+        (220.00000000000003, None, "220"),
+        (110.00000000000001, None, "110"),
+        (3.3000000000000003, None, "3.3"),
+        (715.0000000000001, None, "715"),
+        (0.2350037122015945, None, "0.235"),
+        (-0.26340308623062136, None, "−0.2634"),
+        (0.0, None, "0"),
+        (200, None, "200"),
+        (1.5e-7, None, "1.500e−07"),
+        (220.00000000000003, ".2f", "220.00"),
+        (2.2, lambda v: f"{v} yen", "2.2 yen"),
+        (np.array([0.5, -1.0]), None, "[0.5, −1]"),
+        (np.zeros((5, 3)), None, "shape (5, 3)"),
+    ],
+)
+def test_format_value(value, fmt, expected):
+    assert format_value(value, fmt) == expected
+
+
+def test_forward_mode_shows_values_only_in_the_forward_colour():
+    fig, ax = draw_graph(G.apple_graph(), mode="forward")
+    assert isinstance(fig, Figure)
+    shown = texts(ax)
+    for value in ("100", "2", "200", "1.1", "220", "apple", "tax", "price"):
+        assert value in shown
+    assert "2.2" not in shown and "110" not in shown
+    assert text_colors(ax, "220") == {FORWARD_COLOR}
+    assert not [p for p in ax.patches if p.get_gid() == "backward"]
+
+
+def test_backward_mode_shows_gradients_only_in_the_backward_colour():
+    _, ax = draw_graph(G.apple_graph(), mode="backward")
+    shown = texts(ax)
+    for value in ("2.2", "110", "200", "1.1", "1"):
+        assert value in shown
+    assert "220" not in shown and "100" not in shown
+    assert text_colors(ax, "2.2") == {BACKWARD_COLOR}
+    assert len([p for p in ax.patches if p.get_gid() == "backward"]) == 5
+
+
+def test_both_mode_shows_values_and_gradients_with_a_legend():
+    _, ax = draw_graph(G.apple_orange_graph(), mode="both", title="shopping")
+    shown = texts(ax)
+    for value in ("715", "650", "2.2", "110", "3.3", "165", "shopping"):
+        assert value in shown
+    assert any("forward" in t for t in shown) and any("backward" in t for t in shown)
+
+
+def test_arrows_point_forward_right_and_backward_left():
+    g = G.apple_orange_graph()
+    g.run()
+    arrows = [item for item in plan_graph(g, mode="both").items if item[0] == "arrow"]
+    fwd = [(tail, head) for _, tail, head, _, _, _, gid in arrows if gid == "forward"]
+    bwd = [(tail, head) for _, tail, head, _, _, _, gid in arrows if gid == "backward"]
+    assert len(fwd) == len(bwd) == len(g.edges) == 9
+    assert all(head[0] > tail[0] for tail, head in fwd)
+    assert all(head[0] < tail[0] for tail, head in bwd)
+    # the backward twin runs below its forward arrow on the horizontal edges
+    flat = [(f, b) for f, b in zip(fwd, bwd, strict=True) if abs(f[0][1] - f[1][1]) < 1e-9]
+    assert flat and all(b[0][1] < f[0][1] for f, b in flat)
+
+
+def test_edge_label_overrides_and_format_spec():
+    g = G.apple_graph()
+    g.run()
+    g.edges[-1].bwd_label = r"$\partial L/\partial p$ = {}"
+    g.edge(g["tax"], g["tax"].edges_out[0].dst).fwd_label = lambda v: f"tax {v:.0%}"
+    _, ax = draw_graph(g, fmt=".1f")
+    shown = texts(ax)
+    assert r"$\partial L/\partial p$ = 1.0" in shown
+    assert "tax 110%" in shown
+    assert "220.0" in shown
+
+
+def test_unknown_mode_is_refused():
+    with pytest.raises(ValueError, match="forward"):
+        draw_graph(G.apple_graph(), mode="sideways")
+
+
+def test_redrawing_into_one_axes_replaces_the_picture():
+    fig = Figure(figsize=(9, 4))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    g = G.apple_graph()
+    assert draw_graph(g, ax=ax) == (fig, ax)
+    counts = (len(ax.texts), len(ax.patches))
+    # how fast a redraw is, is measured in benchmarks/bench_widgets.py, not here
+    for apples in (3, 4, 5, 6, 7):
+        g["apple_num"].value = apples
+        draw_graph(g, ax=ax)
+        fig.canvas.draw()
+    assert (len(ax.texts), len(ax.patches)) == counts  # nothing piles up
+    assert "770" in texts(ax) and "220" not in texts(ax)  # 100 * 7 * 1.1
+
+
+def test_drawing_saves_a_png_headless():
+    fig, _ = draw_graph(G.sigmoid_graph(0.5))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=50)
+    assert buffer.getvalue().startswith(PNG_SIGNATURE)
+
+
+def _png_size(data):
+    assert data.startswith(PNG_SIGNATURE) and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_generator_writes_every_course_figure(tmp_path, capsys):
+    assert list(figures.FIGURES) == EXPECTED_FIGURES
+    assert figures.main([str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(EXPECTED_FIGURES)
+    assert str(tmp_path / "apple_forward.png") in capsys.readouterr().out
+    for name in EXPECTED_FIGURES:
+        data = (tmp_path / name).read_bytes()
+        width, height = _png_size(data)
+        assert 600 <= width <= 3000 and 300 <= height <= 2000, (name, width, height)
+        assert b"Software" not in data  # no version stamp, so re-running changes no bytes
+    again = figures.generate(tmp_path / "again", ["apple_backward.png"])
+    assert again[0].read_bytes() == (tmp_path / "apple_backward.png").read_bytes()
+
+
+def test_default_outdir_is_the_repository_fig_folder():
+    assert figures.default_outdir() == REPO / "fig"
+
+
+def test_committed_figures_are_in_sync_with_the_generator():
+    missing = [name for name in figures.FIGURES if not (REPO / "fig" / name).is_file()]
+    assert not missing, f"run `python -m bpcourse.figures` and commit: {missing}"
+
+
+FIG_REF = re.compile(r"fig/([\w.\-]+\.png)")
+
+
+def figure_references(notebook):
+    """Names of fig/*.png files that a notebook's markdown and code cells mention."""
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    refs = set()
+    for cell in cells:
+        if cell.get("cell_type") in ("markdown", "code"):
+            source = cell.get("source", "")
+            refs |= set(FIG_REF.findall("".join(source) if isinstance(source, list) else source))
+    return refs
+
+
+def test_figure_reference_scanner_finds_markdown_and_code_references(tmp_path):
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["![graph](../fig/apple_forward.png)\n"]},
+            {"cell_type": "code", "source": "Image('../fig/chain_rule.png')"},
+            {"cell_type": "raw", "source": "fig/ignored.png"},
+        ]
+    }
+    path = tmp_path / "lesson.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert figure_references(path) == {"apple_forward.png", "chain_rule.png"}
+
+
+def test_every_figure_a_notebook_references_exists():
+    fig_dir = REPO / "fig"
+    missing = {
+        f"{nb.relative_to(REPO)}: fig/{name}"
+        for nb in sorted((REPO / "notebooks").glob("**/*.ipynb"))
+        if ".ipynb_checkpoints" not in nb.parts
+        for name in figure_references(nb)
+        if not (fig_dir / name).is_file()
+    }
+    assert not missing, f"notebooks reference figures that fig/ lacks: {sorted(missing)}"

@@ -1,0 +1,186 @@
+"""The graph engine computes the same numbers as the layers the learner writes."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bpcourse import graph as G
+from bpcourse import layers
+
+
+def test_apple_graph_matches_book_and_layers():
+    g = G.apple_graph()
+    assert g.run() == 220.00000000000003
+    assert (g["apple"].grad, g["apple_num"].grad, g["tax"].grad) == (2.2, 110.00000000000001, 200)
+
+    mul_apple, mul_tax = layers.MulLayer(), layers.MulLayer()
+    price = mul_tax.forward(mul_apple.forward(100, 2), 1.1)
+    dapple_price, dtax = mul_tax.backward(1)
+    dapple, dapple_num = mul_apple.backward(dapple_price)
+    assert g["price"].value == price
+    assert [g["apple"].grad, g["apple_num"].grad, g["tax"].grad] == [dapple, dapple_num, dtax]
+
+
+def test_apple_orange_graph_matches_book():
+    g = G.apple_orange_graph()
+    assert g.run() == 715.0000000000001
+    grads = [g[k].grad for k in ("apple", "apple_num", "orange", "orange_num", "tax")]
+    assert grads == [2.2, 110.00000000000001, 3.3000000000000003, 165.0, 650.0]
+    # the + node hands the same 1.1 to both × nodes, and the edge out of it carries 650
+    add = g["tax"].edges_out[0].dst.inputs[0]
+    assert [e.grad for e in add.edges_in] == [1.1, 1.1]
+    assert add.value == 650
+
+
+def test_mul_and_add_nodes_delegate_to_the_lesson_layers(monkeypatch):
+    calls = []
+
+    class SpyMul(layers.MulLayer):
+        def backward(self, dout):
+            calls.append("mul")
+            return super().backward(dout)
+
+    class SpyAdd(layers.AddLayer):
+        def backward(self, dout):
+            calls.append("add")
+            return super().backward(dout)
+
+    monkeypatch.setattr(layers, "MulLayer", SpyMul)
+    monkeypatch.setattr(layers, "AddLayer", SpyAdd)
+    G.apple_orange_graph().run()
+    assert sorted(calls) == ["add", "mul", "mul", "mul"]
+
+
+def test_changing_an_input_and_rerunning_updates_every_number():
+    g = G.apple_graph()
+    g.run()
+    g["apple"].value = 150
+    assert g.run() == pytest.approx(330)
+    assert g["tax"].grad == 300
+    assert g.edges[-1].value == pytest.approx(330)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(-30, 30), st.floats(-5, 5))
+def test_sigmoid_graph_matches_sigmoid_layer(x, dout):
+    g = G.sigmoid_graph(x)
+    y = g.run(seed=dout)
+    layer = layers.Sigmoid()
+    assert y == pytest.approx(float(layer.forward(np.array(x))), rel=1e-12, abs=1e-300)
+    expected = float(layer.backward(np.array(dout)))
+    assert g["x"].grad == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_sigmoid_graph_works_on_arrays():
+    x = np.linspace(-4, 4, 7)
+    g = G.sigmoid_graph(x)
+    dout = np.arange(7.0)
+    y = g.run(seed=dout)
+    layer = layers.Sigmoid()
+    np.testing.assert_allclose(y, layer.forward(x))
+    np.testing.assert_allclose(g["x"].grad, layer.backward(dout))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_affine_graph_matches_affine_layer(n, seed):
+    rng = np.random.default_rng(seed)
+    X, W, b = rng.normal(size=(n, 2)), rng.normal(size=(2, 3)), rng.normal(size=3)
+    dY = rng.normal(size=(n, 3))
+    g = G.affine_graph(X, W, b)
+    Y = g.run(seed=dY)
+    layer = layers.Affine(W, b)
+    np.testing.assert_allclose(Y, layer.forward(X))
+    dX = layer.backward(dY)
+    assert g["X"].grad.shape == (n, 2) and g["W"].grad.shape == (2, 3)
+    assert g["B"].grad.shape == (3,)  # the + node summed the broadcast B's gradient
+    np.testing.assert_allclose(g["X"].grad, dX)
+    np.testing.assert_allclose(g["W"].grad, layer.dW)
+    np.testing.assert_allclose(g["B"].grad, layer.db)
+
+
+def test_softmax_with_loss_graph_matches_layer():
+    a, t = (0.3, 2.9, 4.0), (0, 0, 1)
+    g = G.softmax_with_loss_graph(a, t)
+    loss = g.run()
+    layer = layers.SoftmaxWithLoss()
+    assert loss == pytest.approx(layer.forward(np.array([a]), np.array([t])))
+    dx = layer.backward(1)[0]
+    np.testing.assert_allclose([g[f"a{k}"].grad for k in (1, 2, 3)], dx)
+    np.testing.assert_allclose(dx, np.round([0.018, 0.245, -0.263], 3), atol=6e-4)
+    assert all(g[f"t{k}"].grad is None for k in (1, 2, 3))  # labels get no gradient
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda g, x: g.square(x),
+        lambda g, x: g.exp(x),
+        lambda g, x: g.reciprocal(x),
+        lambda g, x: g.scale(x, -2.5),
+        lambda g, x: g.add_const(x, 1),
+        lambda g, x: g.sum(x, axis=0),
+        lambda g, x: g.mul(x, x),  # one value feeding two inputs: the gradients add up
+        lambda g, x: g.dot(x, g.input(np.array([[1.0, -2.0], [0.5, 3.0]]))),
+    ],
+)
+def test_every_op_backward_matches_a_numerical_gradient(build):
+    def make(x):
+        g = G.Graph()
+        g.output(build(g, g.input(x, "x")), "y")
+        return g
+
+    x0 = np.array([[0.7, -1.3], [2.1, 0.4]])
+    g = make(x0)
+    y = g.forward()
+    # seeding with fixed weights w gives the gradient of sum(w * y), which every element feeds
+    w = np.random.default_rng(1).normal(size=np.shape(y))
+    g.backward(seed=w)
+    numeric = np.zeros_like(x0)
+    for idx in np.ndindex(x0.shape):
+        step = np.zeros_like(x0)
+        step[idx] = 1e-6
+        up, down = make(x0 + step).forward(), make(x0 - step).forward()
+        numeric[idx] = np.sum(w * (up - down)) / 2e-6
+    np.testing.assert_allclose(g["x"].grad, numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_each_edge_keeps_its_own_gradient_when_a_value_fans_out():
+    g = G.Graph()
+    x = g.input(3.0, "x")
+    out = g.output(g.add(g.square(x), g.scale(x, 4)), "z")  # z = x**2 + 4x
+    g.run()
+    assert out.value == 21
+    assert sorted(e.grad for e in x.edges_out) == [4, 6]
+    assert x.grad == 10  # dz/dx = 2x + 4
+
+
+def test_layout_is_deterministic_book_style_and_respects_given_positions():
+    first, second = G.apple_orange_graph().layout(), G.apple_orange_graph().layout()
+    assert list(first.values()) == list(second.values())
+    positions = [tuple(np.round(p, 6)) for p in first.values()]
+    assert len(set(positions)) == len(positions)  # no two nodes on one spot
+    g = G.apple_graph()
+    pos = g.layout()
+    chain = [g["apple"], *(n for n in g.nodes if n.kind == "op"), g["price"]]
+    assert len({pos[n][1] for n in chain}) == 1  # the main chain runs on one line
+    xs = [pos[n][0] for n in chain]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs)  # left to right
+    assert pos[g["tax"]][1] < pos[g["price"]][1]  # the side input comes in from below
+    g["tax"].pos = (1.0, 5.0)
+    assert g.layout()[g["tax"]] == (1.0, 5.0)
+
+
+def test_unknown_label_names_the_known_ones():
+    with pytest.raises(KeyError, match="apple_num"):
+        G.apple_graph()["banana"]
+
+
+def test_importing_the_graph_does_not_load_matplotlib():
+    code = "import sys, bpcourse.graph; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
