@@ -1,0 +1,53 @@
+"""Re-execute the course notebooks in place, as nbval expects them stored.
+
+Usage (from the repository root, in an environment with the "lab" extra, which brings
+nbclient):
+    python .ci/refresh_notebooks.py [notebooks/NAME.ipynb ...]
+
+Each notebook runs top to bottom in a fresh kernel inside notebooks/; then the volatile
+per-cell timing metadata is dropped and a print that arrived in pieces is merged into one
+stream output, so a re-run changes only what really changed. Run it after editing bpcourse/
+(the notebooks show its source) and commit the result.
+"""
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def merge_streams(outputs):
+    merged = []
+    for out in outputs:
+        if (out.output_type == "stream" and merged and merged[-1].output_type == "stream"
+                and merged[-1].name == out.name):
+            merged[-1].text += out.text
+        else:
+            merged.append(out)
+    return merged
+
+
+def refresh(path):
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
+    nbformat.validate(nb)
+    nbformat.write(nb, path)
+
+
+def main(args):
+    paths = [Path(a).resolve() for a in args] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    for path in paths:
+        print(f"executing {path.relative_to(ROOT)}", flush=True)
+        refresh(path)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
