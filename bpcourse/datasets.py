@@ -107,7 +107,7 @@ class MnistFileError(MnistError):
     """
 
     def __init__(self, path, reason, via):
-        self.path, self.reason = Path(path), reason
+        self.path, self.reason = Path(path), str(reason)
         super().__init__(
             f"The MNIST file {path} (found via {via}) is not usable: {reason}.\n"
             f"Replace it with a good copy, or delete it so that bpcourse looks in the "
@@ -250,10 +250,8 @@ def _gather(data_dir, cache):
     for desc, folder, user_given in places:
         if user_given and absent[desc]:
             # Probably a typo in the path: say so, rather than quietly downloading.
-            what = (
-                "is not a folder" if not folder.is_dir() else (f"has no {', '.join(absent[desc])}")
-            )
-            notes.append(f"{desc} {folder} {what}")
+            missing_here = ", ".join(absent[desc])
+            what = f"has no {missing_here}" if folder.is_dir() else "is not a folder"
             warnings.warn(f"{desc} {folder} {what}; looking elsewhere", MnistWarning, stacklevel=3)
     missing = [name for name in FILES if name not in found]
     for name in missing:
@@ -291,16 +289,23 @@ def _fetch_verified(url, name, sink):
 
 def _not_found_message(name, places, missing, notes, failures):
     cache = mnist_cache_dir()
-    looked = "\n".join(f"  - {desc}: {folder}" for desc, folder, _ in places)
-    if not any(desc.startswith("$") for desc, _, _ in places):
-        looked += f"\n  - ${ENV_VAR}: not set"
+    looked = []
+    for desc, folder, user_given in places:
+        have = [n for n in FILES if (folder / n).is_file() or (folder / n[:-3]).is_file()]
+        if not folder.is_dir():
+            state = "not a folder" if user_given else "does not exist yet"
+        else:
+            state = f"has only {', '.join(have)}" if have else "none of them there"
+        looked.append(f"  - {desc}: {folder} ({state})")
+    if not os.environ.get(ENV_VAR):
+        looked.insert(len(looked) - 1, f"  - ${ENV_VAR}: not set")
     tried = "\n".join(f"  - {url}: {why}" for url, why in failures) or "  (no mirrors listed)"
     offline = all(why.startswith(("could not connect", "no answer")) for _, why in failures)
     lines = [
         f"Could not find or download the MNIST file {name}.",
         "",
         f"Looked for {', '.join(missing)} in:",
-        looked,
+        *looked,
         *(f"  ({note})" for note in notes),
         "Then tried to download it:",
         tried,
@@ -360,8 +365,9 @@ def _read_npz(path):
     if not path.is_file():
         return None
     try:
-        # np.load checks each member's CRC-32, so a flipped bit fails here too.
-        with np.load(path, allow_pickle=False) as npz:
+        # np.load checks each member's CRC-32, so a flipped bit fails here too. It gets an
+        # open file because, given a path, it leaks the handle when the zip is broken.
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as npz:
             if not np.array_equal(npz["sha256"], _checksums()):
                 raise ValueError("built from different source files")
             return _assemble({name: npz[key] for name, key in zip(FILES, _KEYS, strict=True)})

@@ -16,7 +16,6 @@ import threading
 import time
 import warnings
 import zipfile
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -54,6 +53,8 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.delenv("BPCOURSE_DATA", raising=False)
     monkeypatch.setattr(datasets, "MIRRORS", [])
     monkeypatch.setattr(datasets, "TIMEOUT", 5.0)
+    for var in ("no_proxy", "NO_PROXY"):  # the test server is local even behind a proxy
+        monkeypatch.setenv(var, "*")
 
 
 @pytest.fixture
@@ -147,7 +148,9 @@ class Server:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def url(self, prefix):
@@ -437,34 +440,51 @@ def flip_a_byte(path):
     path.write_bytes(bytes(data))
 
 
-def other_checksums(path):
-    with np.load(path) as z:
-        arrays = {key: z[key] for key in z.files}
-    arrays["sha256"] = np.array(["0" * 64] * 4)
-    np.savez(path, **arrays)
+def npy_bytes(arr):
+    buffer = io.BytesIO()
+    np.save(buffer, arr)
+    return buffer.getvalue()
 
 
-def pickled(path):
-    np.savez(path, x_train=np.array([{"evil": 1}], dtype=object))
+def replace_member(key, value):
+    def damage(path):
+        with np.load(path) as z:
+            arrays = {name: z[name] for name in z.files}
+        arrays[key] = value
+        with open(path, "wb") as file:  # a path would get ".npz" appended
+            np.savez(file, **arrays)
+
+    return damage
 
 
 @pytest.mark.parametrize(
-    "damage",
+    "damage, reason",
     [
-        lambda p: p.write_bytes(b"garbage"),
-        lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
-        flip_a_byte,
-        other_checksums,
-        pickled,
-        lambda p: p.write_bytes(b""),
+        (lambda p: p.write_bytes(b"garbage"), "pickled"),  # np.load takes it for a pickle
+        (lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]), "zip"),
+        (flip_a_byte, "CRC"),
+        (replace_member("sha256", np.array(["0" * 64] * 4)), "different source files"),
+        (replace_member("t_train", np.array([{"evil": 1}], dtype=object)), "allow_pickle"),
+        (replace_member("x_test", np.zeros((3, 28, 28), np.float64)), "not uint8"),
+        (lambda p: p.write_bytes(npy_bytes(np.arange(3))), ""),
+        (lambda p: p.write_bytes(b""), ""),
     ],
-    ids=["garbage", "truncated", "flipped-byte", "other-checksums", "pickled", "empty"],
+    ids=[
+        "garbage",
+        "truncated",
+        "flipped-byte",
+        "other-checksums",
+        "pickled",
+        "dtype",
+        "npy",
+        "empty",
+    ],
 )
-def test_bad_array_cache_is_rebuilt(tiny, cache, damage):
+def test_bad_array_cache_is_rebuilt(tiny, cache, damage, reason):
     load_mnist(data_dir=tiny.folder)
     [npz] = npz_files(cache)
     damage(npz)
-    with pytest.warns(MnistWarning, match="rebuilding"):
+    with pytest.warns(MnistWarning, match=f"rebuilding.*{reason}"):
         (x, t), _ = load_mnist(normalize=False, data_dir=tiny.folder)
     np.testing.assert_array_equal(x.reshape(5, 28, 28), tiny.x_train)
     with np.load(npz, allow_pickle=False) as z:  # a good cache is back in its place
@@ -535,24 +555,26 @@ def test_bad_cached_gz_is_replaced_by_a_fresh_download(tiny, cache, server, monk
 
 
 @pytest.mark.parametrize(
-    "route",
+    "route, reason",
     [
-        (200, b"<html>captive portal</html>", {}),
-        (200, b"short", {"Content-Length": "5000"}),  # the connection drops early
-        (500, b"oops", {}),
-        ("hang", b"", {}),
+        ((200, b"<html>captive portal</html>", {}), "not a gzip file"),
+        ((200, b"\x1f\x8b short", {"Content-Length": "5000"}), "cut short: got 8 of 5000"),
+        ((500, b"oops", {}), "HTTP error 500"),
+        (("hang", b"", {}), "no answer within 0.5 s"),
     ],
-    ids=["html", "cut-short", "http-500", "timeout"],
+    ids=["html", "connection-drops", "http-500", "timeout"],
 )
-def test_failed_download_leaves_nothing_behind(tiny, cache, server, monkeypatch, route):
+def test_failed_download_leaves_nothing_behind(tiny, cache, server, monkeypatch, route, reason):
     monkeypatch.setattr(datasets, "TIMEOUT", 0.5)
     for name in FILES:
         server.routes[f"/bad/{name}"] = route
     monkeypatch.setattr(datasets, "MIRRORS", [server.url("bad")])
     start = time.monotonic()
-    with pytest.raises(MnistNotFoundError):
+    with pytest.raises(MnistNotFoundError) as info:
         load_mnist()
     assert time.monotonic() - start < 5
+    [(url, why)] = info.value.failures
+    assert url == server.url("bad") + TRAIN_IMAGES and reason in why
     assert leftovers(cache) == [] and not (cache / TRAIN_IMAGES).exists()
 
 
@@ -572,7 +594,7 @@ def test_interrupted_download_leaves_nothing_behind(tiny, cache, server, monkeyp
 def test_offline_error_says_where_it_looked_and_how_to_fix_it(tiny, cache, server, monkeypatch):
     mirrors = [server.url("nothing"), closed_port_url()]
     monkeypatch.setattr(datasets, "MIRRORS", mirrors)
-    with pytest.raises(MnistNotFoundError) as info:
+    with pytest.raises(MnistNotFoundError) as info, pytest.warns(MnistWarning):
         load_mnist(data_dir=cache.parent / "nowhere")
     error = info.value
     assert isinstance(error, RuntimeError)
