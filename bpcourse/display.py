@@ -6,17 +6,27 @@ what a learner reads is exactly what runs, and it can never drift.
 
 import inspect
 
-__all__ = ["show_source"]
+__all__ = ["show_source", "SourceCode"]
+
+
+class SourceCode:
+    """Source text that Jupyter shows as a highlighted Python block.
+
+    It offers Markdown (a fenced code block, which JupyterLab, Notebook and GitHub highlight)
+    rather than pre-rendered HTML: the stored output is then our source text alone, the same
+    with any version of the highlighter, so nbval can compare it character by character.
+    """
+
+    def __init__(self, source):
+        self.source = source
+
+    def _repr_markdown_(self):
+        return f"```python\n{self.source.rstrip()}\n```"
+
+    def __repr__(self):
+        return self.source.rstrip()
 
 
 def show_source(obj):
-    """Return the source of a class or function as syntax-highlighted code for Jupyter.
-
-    Outside IPython (plain Python) the source text itself is returned.
-    """
-    source = inspect.getsource(obj)
-    try:
-        from IPython.display import Code
-    except ImportError:
-        return source
-    return Code(source, language="python")
+    """The source code of a class or function, for display in a notebook."""
+    return SourceCode(inspect.getsource(obj))
