@@ -19,6 +19,10 @@ named after those checksums, which makes every later load take a fraction of a s
 
 Run ``python -m bpcourse.datasets`` once while online (say, before a class) to fetch
 and verify everything ahead of time.
+
+The array cache is in :mod:`bpcourse.mnist_cache`, the errors and their messages in
+:mod:`bpcourse.mnist_errors`, and the gzip, IDX and download plumbing in
+:mod:`bpcourse.fileio`; import everything public from this module.
 """
 
 import argparse
@@ -28,13 +32,14 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from bpcourse import __version__, fileio
+from bpcourse import __version__, fileio, mnist_cache, mnist_errors
+from bpcourse.mnist_cache import mnist_cache_dir
+from bpcourse.mnist_errors import MnistError, MnistFileError, MnistNotFoundError, MnistWarning
 
 __all__ = [
     "ENV_VAR",
@@ -90,59 +95,7 @@ MIRRORS = [
 #: Seconds to wait for a mirror to connect or send the next chunk.
 TIMEOUT = 20.0
 
-# Bumped whenever the .npz layout changes, so that old caches are never misread.
-_NPZ_FORMAT = 1
-_KEYS = ("x_train", "t_train", "x_test", "t_test")  # in the order of FILES
 _MAX_DOWNLOAD_BYTES = 64 * 2**20  # 6x the biggest file: anything larger is not MNIST
-
-
-class MnistError(RuntimeError):
-    """Base class of the errors :func:`load_mnist` raises."""
-
-
-class MnistFileError(MnistError):
-    """A file in a folder the user chose is not a good MNIST file.
-
-    ``path`` is the file and ``reason`` says what is wrong with it.
-    """
-
-    def __init__(self, path, reason, via):
-        self.path, self.reason = Path(path), str(reason)
-        super().__init__(
-            f"The MNIST file {path} (found via {via}) is not usable: {reason}.\n"
-            f"Replace it with a good copy, or delete it so that bpcourse looks in the "
-            f"other places (and downloads it if needed)."
-        )
-
-
-class MnistNotFoundError(MnistError):
-    """MNIST is nowhere on this machine and no mirror could provide it.
-
-    ``failures`` lists ``(url, reason)`` for each download that was tried.
-    """
-
-    def __init__(self, message, failures):
-        self.failures = list(failures)
-        super().__init__(message)
-
-
-class MnistWarning(UserWarning):
-    """Something worth knowing that did not stop the data from loading."""
-
-
-def mnist_cache_dir():
-    """Return the folder for downloads and the array cache (it may not exist yet).
-
-    ``$XDG_CACHE_HOME/bpcourse/mnist`` if that variable is an absolute path, else
-    ``~/.cache/bpcourse/mnist``.
-    """
-    root = os.environ.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(root):  # the XDG spec says to ignore relative values
-        try:
-            root = Path.home() / ".cache"
-        except RuntimeError:  # no home directory (some containers)
-            root = Path(tempfile.gettempdir())
-    return Path(root) / "bpcourse" / "mnist"
 
 
 def load_mnist(normalize=True, flatten=True, one_hot_label=False, *, data_dir=None):
@@ -167,15 +120,16 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, *, data_dir=No
     found or downloaded. An existing array cache built from files with the expected
     checksums is used without looking at the folders at all.
     """
-    npz = _npz_path()
-    arrays = _read_npz(npz)
+    checksums = _checksums()
+    npz = mnist_cache.npz_path(mnist_cache_dir(), checksums)
+    arrays = mnist_cache.read_npz(npz, checksums)
     if arrays is None:
-        cache = _writable_cache()
+        cache = mnist_cache.writable_folder(mnist_cache_dir())
         found = _gather(data_dir, cache)
-        arrays = _assemble({name: arr for name, (arr, _) in found.items()})
+        arrays = mnist_cache.assemble([found[name][0] for name in FILES])
         if cache is not None:
-            _write_npz(npz, arrays)
-    x_train, t_train, x_test, t_test = (arrays[k] for k in _KEYS)
+            mnist_cache.write_npz(npz, arrays, checksums)
+    x_train, t_train, x_test, t_test = (arrays[k] for k in mnist_cache.KEYS)
     return (
         _images(x_train, normalize, flatten),
         _labels(t_train, one_hot_label),
@@ -196,6 +150,11 @@ def _labels(t, one_hot):
     if one_hot:
         return np.eye(10, dtype=np.float32)[t]
     return t if t.flags.writeable else t.copy()
+
+
+def _checksums():
+    # Read at call time, so that a table a test swapped in takes effect.
+    return [SHA256[name] for name in FILES]
 
 
 # --- finding and verifying the files ---------------------------------------------------
@@ -271,7 +230,9 @@ def _download(name, cache, places, missing, notes):
             return fileio.write_atomically(cache / name, fetch), f"{cache / name} (from {url})"
         except (OSError, ValueError, http.client.HTTPException) as exc:
             failures.append((url, fileio.why_failed(exc, TIMEOUT)))
-    raise MnistNotFoundError(_not_found_message(name, places, missing, notes, failures), failures)
+    where = {"cache": mnist_cache_dir(), "files": FILES, "env_var": ENV_VAR}
+    message = mnist_errors.not_found_message(name, places, missing, notes, failures, **where)
+    raise MnistNotFoundError(message, failures)
 
 
 def _fetch_verified(url, name, sink):
@@ -285,127 +246,6 @@ def _fetch_verified(url, name, sink):
         user_agent=f"bpcourse/{__version__} (+python urllib)",
     )
     return _verify(raw, name)
-
-
-def _not_found_message(name, places, missing, notes, failures):
-    cache = mnist_cache_dir()
-    looked = []
-    for desc, folder, user_given in places:
-        have = [n for n in FILES if (folder / n).is_file() or (folder / n[:-3]).is_file()]
-        if not folder.is_dir():
-            state = "not a folder" if user_given else "does not exist yet"
-        else:
-            state = f"has only {', '.join(have)}" if have else "none of them there"
-        looked.append(f"  - {desc}: {folder} ({state})")
-    if not os.environ.get(ENV_VAR):
-        looked.insert(len(looked) - 1, f"  - ${ENV_VAR}: not set")
-    tried = "\n".join(f"  - {url}: {why}" for url, why in failures) or "  (no mirrors listed)"
-    offline = all(why.startswith(("could not connect", "no answer")) for _, why in failures)
-    lines = [
-        f"Could not find or download the MNIST file {name}.",
-        "",
-        f"Looked for {', '.join(missing)} in:",
-        *looked,
-        *(f"  ({note})" for note in notes),
-        "Then tried to download it:",
-        tried,
-        *(["It looks like this computer is offline."] if failures and offline else []),
-        "",
-        "To fix this, do ONE of the following:",
-        "  1. Connect to the internet and run this again, or once, from a terminal:",
-        "         python -m bpcourse.datasets",
-        "  2. Get the four files from a teacher or classmate (any copy works: each one is",
-        "     checked against its SHA-256) and copy them into this folder:",
-        f"         {cache}",
-        "     The files are:",
-        *(f"         {file}" for file in FILES),
-        f"  3. Or keep the four files in any folder and point ${ENV_VAR} at it: in a",
-        f"     notebook, run  %env {ENV_VAR}=/path/to/folder  before loading; in a shell,",
-        f"     export {ENV_VAR}=/path/to/folder  (Windows: set {ENV_VAR}=C:\\path\\to\\folder);",
-        "     or pass it directly: load_mnist(data_dir='/path/to/folder').",
-    ]
-    return "\n".join(lines)
-
-
-# --- the array cache ---------------------------------------------------------------------
-
-
-def _writable_cache():
-    """The cache folder, created if needed, or None (with a warning) if it is not writable."""
-    folder = mnist_cache_dir()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise PermissionError("no write permission")
-    except OSError as exc:
-        warnings.warn(
-            f"cannot write to the MNIST cache folder {folder} ({exc}): the data will load, "
-            f"but it is not saved, so the next load is slow (and downloads again if needed). "
-            f"Set XDG_CACHE_HOME to a writable folder to fix this.",
-            MnistWarning,
-            stacklevel=3,
-        )
-        return None
-    return folder
-
-
-def _checksums():
-    return np.array([SHA256[name] for name in FILES])
-
-
-def _npz_path():
-    # Named after the checksums, so that a cache built from other files (or by a table a
-    # test swapped in) can never be mistaken for this one.
-    key = hashlib.sha256(f"npz{_NPZ_FORMAT}:{' '.join(_checksums())}".encode()).hexdigest()
-    return mnist_cache_dir() / f"mnist-{key[:16]}.npz"
-
-
-def _read_npz(path):
-    """The cached arrays, or None if there is no good cache (a bad one is deleted)."""
-    if not path.is_file():
-        return None
-    try:
-        # np.load checks each member's CRC-32, so a flipped bit fails here too. It gets an
-        # open file because, given a path, it leaks the handle when the zip is broken.
-        with open(path, "rb") as file, np.load(file, allow_pickle=False) as npz:
-            if not np.array_equal(npz["sha256"], _checksums()):
-                raise ValueError("built from different source files")
-            return _assemble({name: npz[key] for name, key in zip(FILES, _KEYS, strict=True)})
-    except Exception as exc:  # any failure to read our own cache just means: rebuild it
-        warnings.warn(f"rebuilding the MNIST array cache {path}: {exc}", MnistWarning, stacklevel=3)
-        with contextlib.suppress(OSError):
-            path.unlink()
-        return None
-
-
-def _write_npz(path, arrays):
-    try:
-        fileio.write_atomically(path, lambda file: np.savez(file, sha256=_checksums(), **arrays))
-    except OSError as exc:
-        warnings.warn(
-            f"could not save the MNIST array cache {path}: {exc}", MnistWarning, stacklevel=3
-        )
-
-
-def _assemble(by_name):
-    """Check that the four arrays fit together; return them keyed by _KEYS."""
-    arrays = {key: by_name[name] for name, key in zip(FILES, _KEYS, strict=True)}
-    for split in ("train", "test"):
-        x, t = arrays[f"x_{split}"], arrays[f"t_{split}"]
-        if x.dtype != np.uint8 or x.ndim != 3:
-            problem = f"images are {x.dtype} with {x.ndim} dimensions, not uint8 with 3"
-        elif t.dtype != np.uint8 or t.ndim != 1:
-            problem = f"labels are {t.dtype} with {t.ndim} dimensions, not uint8 with 1"
-        elif len(x) != len(t):
-            problem = f"{len(x)} images but {len(t)} labels"
-        elif t.size and t.max() > 9:
-            problem = f"a label is {t.max()}, not a digit 0..9"
-        else:
-            continue
-        raise MnistError(f"the MNIST {split} files do not fit together: {problem}")
-    if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
-        raise MnistError("the MNIST training and test images differ in size")
-    return arrays
 
 
 # --- command line ------------------------------------------------------------------------
@@ -424,18 +264,19 @@ def main(argv=None):
     parser.add_argument("--data-dir", help="a folder with the four .gz files (never written)")
     args = parser.parse_args(argv)
     try:
-        cache = _writable_cache()
+        cache = mnist_cache.writable_folder(mnist_cache_dir())
         found = _gather(args.data_dir, cache)
-        arrays = _assemble({name: arr for name, (arr, _) in found.items()})
+        arrays = mnist_cache.assemble([found[name][0] for name in FILES])
     except MnistError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print("MNIST is ready; every file matches its SHA-256:")
     for name in FILES:
         print(f"  {name:28} {found[name][1]}")
-    npz = _npz_path()
-    if cache is not None and _read_npz(npz) is None:
-        _write_npz(npz, arrays)
+    checksums = _checksums()
+    npz = mnist_cache.npz_path(mnist_cache_dir(), checksums)
+    if cache is not None and mnist_cache.read_npz(npz, checksums) is None:
+        mnist_cache.write_npz(npz, arrays, checksums)
     print(f"Array cache: {npz if npz.is_file() else '(none: the cache folder is not writable)'}")
     x, x_test = arrays["x_train"], arrays["x_test"]
     print(f"{len(x)} training and {len(x_test)} test images of {x.shape[1]}x{x.shape[2]} pixels.")

@@ -1,0 +1,131 @@
+"""The MNIST cache: its folder (:func:`mnist_cache_dir`, where the downloads go too) and
+the array cache, the four parsed arrays in one uncompressed ``.npz`` file there.
+
+Lesson 6 (the full network) uses this through :func:`bpcourse.datasets.load_mnist`:
+decompressing, hashing and parsing the four .gz files takes most of a second, reading
+this cache a fraction of that. The cache lives next to the downloads and is named after
+the SHA-256 of the source files, so it is only ever used for the data it was built from.
+
+Nothing here knows the file names or the checksums: :mod:`bpcourse.datasets` passes
+them, and the folder, in on every call (so a test that swaps ``datasets.SHA256`` gets a
+different cache, as it should).
+"""
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from bpcourse import fileio
+from bpcourse.mnist_errors import MnistError, MnistWarning
+
+__all__ = [
+    "KEYS",
+    "assemble",
+    "mnist_cache_dir",
+    "npz_path",
+    "read_npz",
+    "writable_folder",
+    "write_npz",
+]
+
+# Bumped whenever the .npz layout changes, so that old caches are never misread.
+NPZ_FORMAT = 1
+#: The names of the four arrays, in the order of :data:`bpcourse.datasets.FILES`.
+KEYS = ("x_train", "t_train", "x_test", "t_test")
+
+
+def mnist_cache_dir():
+    """Return the folder for downloads and the array cache (it may not exist yet).
+
+    ``$XDG_CACHE_HOME/bpcourse/mnist`` if that variable is an absolute path, else
+    ``~/.cache/bpcourse/mnist``.
+    """
+    root = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(root):  # the XDG spec says to ignore relative values
+        try:
+            root = Path.home() / ".cache"
+        except RuntimeError:  # no home directory (some containers)
+            root = Path(tempfile.gettempdir())
+    return Path(root) / "bpcourse" / "mnist"
+
+
+def writable_folder(folder):
+    """``folder``, created if needed, or None (with a warning) if it is not writable."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError("no write permission")
+    except OSError as exc:
+        warnings.warn(
+            f"cannot write to the MNIST cache folder {folder} ({exc}): the data will load, "
+            f"but it is not saved, so the next load is slow (and downloads again if needed). "
+            f"Set XDG_CACHE_HOME to a writable folder to fix this.",
+            MnistWarning,
+            stacklevel=3,
+        )
+        return None
+    return folder
+
+
+def npz_path(folder, checksums):
+    """The cache file in ``folder`` for source files with these ``checksums`` (in order)."""
+    # Named after the checksums, so that a cache built from other files (or by a table a
+    # test swapped in) can never be mistaken for this one.
+    key = hashlib.sha256(f"npz{NPZ_FORMAT}:{' '.join(checksums)}".encode()).hexdigest()
+    return folder / f"mnist-{key[:16]}.npz"
+
+
+def read_npz(path, checksums):
+    """The cached arrays, or None if there is no good cache (a bad one is deleted)."""
+    if not path.is_file():
+        return None
+    try:
+        # np.load checks each member's CRC-32, so a flipped bit fails here too. It gets an
+        # open file because, given a path, it leaks the handle when the zip is broken.
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as npz:
+            if not np.array_equal(npz["sha256"], np.array(checksums)):
+                raise ValueError("built from different source files")
+            return assemble([npz[key] for key in KEYS])
+    except Exception as exc:  # any failure to read our own cache just means: rebuild it
+        warnings.warn(f"rebuilding the MNIST array cache {path}: {exc}", MnistWarning, stacklevel=3)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+
+
+def write_npz(path, arrays, checksums):
+    """Save ``arrays`` (from :func:`assemble`) to ``path``; only warn if that fails."""
+    try:
+        fileio.write_atomically(
+            path, lambda file: np.savez(file, sha256=np.array(checksums), **arrays)
+        )
+    except OSError as exc:
+        warnings.warn(
+            f"could not save the MNIST array cache {path}: {exc}", MnistWarning, stacklevel=3
+        )
+
+
+def assemble(in_order):
+    """Check that the four arrays (in the order of KEYS) fit together; key them by KEYS."""
+    arrays = dict(zip(KEYS, in_order, strict=True))
+    for split in ("train", "test"):
+        x, t = arrays[f"x_{split}"], arrays[f"t_{split}"]
+        if x.dtype != np.uint8 or x.ndim != 3:
+            problem = f"images are {x.dtype} with {x.ndim} dimensions, not uint8 with 3"
+        elif t.dtype != np.uint8 or t.ndim != 1:
+            problem = f"labels are {t.dtype} with {t.ndim} dimensions, not uint8 with 1"
+        elif len(x) != len(t):
+            problem = f"{len(x)} images but {len(t)} labels"
+        elif t.size and t.max() > 9:
+            problem = f"a label is {t.max()}, not a digit 0..9"
+        else:
+            continue
+        raise MnistError(f"the MNIST {split} files do not fit together: {problem}")
+    if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
+        raise MnistError("the MNIST training and test images differ in size")
+    return arrays

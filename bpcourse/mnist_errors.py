@@ -1,0 +1,97 @@
+"""What can go wrong when loading MNIST: the errors and the warning of ``load_mnist()``,
+and the long "could not find or download" message that tells a learner how to fix it.
+
+Lesson 6 (the full network) meets these through :func:`bpcourse.datasets.load_mnist`,
+which re-exports them; import them from :mod:`bpcourse.datasets`.
+"""
+
+import os
+from pathlib import Path
+
+__all__ = [
+    "MnistError",
+    "MnistFileError",
+    "MnistNotFoundError",
+    "MnistWarning",
+    "not_found_message",
+]
+
+
+class MnistError(RuntimeError):
+    """Base class of the errors :func:`load_mnist` raises."""
+
+
+class MnistFileError(MnistError):
+    """A file in a folder the user chose is not a good MNIST file.
+
+    ``path`` is the file and ``reason`` says what is wrong with it.
+    """
+
+    def __init__(self, path, reason, via):
+        self.path, self.reason = Path(path), str(reason)
+        super().__init__(
+            f"The MNIST file {path} (found via {via}) is not usable: {reason}.\n"
+            f"Replace it with a good copy, or delete it so that bpcourse looks in the "
+            f"other places (and downloads it if needed)."
+        )
+
+
+class MnistNotFoundError(MnistError):
+    """MNIST is nowhere on this machine and no mirror could provide it.
+
+    ``failures`` lists ``(url, reason)`` for each download that was tried.
+    """
+
+    def __init__(self, message, failures):
+        self.failures = list(failures)
+        super().__init__(message)
+
+
+class MnistWarning(UserWarning):
+    """Something worth knowing that did not stop the data from loading."""
+
+
+def not_found_message(name, places, missing, notes, failures, *, cache, files, env_var):
+    """The text of the :class:`MnistNotFoundError` for file ``name``.
+
+    ``places`` are the ``(description, folder, user_given)`` looked in, ``missing`` the
+    files found nowhere, ``notes`` what happened to bad cached copies and ``failures``
+    the ``(url, reason)`` of each download tried. ``cache`` is the download cache folder,
+    ``files`` the four file names and ``env_var`` the variable that names a data folder.
+    """
+    looked = []
+    for desc, folder, user_given in places:
+        have = [n for n in files if (folder / n).is_file() or (folder / n[:-3]).is_file()]
+        if not folder.is_dir():
+            state = "not a folder" if user_given else "does not exist yet"
+        else:
+            state = f"has only {', '.join(have)}" if have else "none of them there"
+        looked.append(f"  - {desc}: {folder} ({state})")
+    if not os.environ.get(env_var):
+        looked.insert(len(looked) - 1, f"  - ${env_var}: not set")
+    tried = "\n".join(f"  - {url}: {why}" for url, why in failures) or "  (no mirrors listed)"
+    offline = all(why.startswith(("could not connect", "no answer")) for _, why in failures)
+    lines = [
+        f"Could not find or download the MNIST file {name}.",
+        "",
+        f"Looked for {', '.join(missing)} in:",
+        *looked,
+        *(f"  ({note})" for note in notes),
+        "Then tried to download it:",
+        tried,
+        *(["It looks like this computer is offline."] if failures and offline else []),
+        "",
+        "To fix this, do ONE of the following:",
+        "  1. Connect to the internet and run this again, or once, from a terminal:",
+        "         python -m bpcourse.datasets",
+        "  2. Get the four files from a teacher or classmate (any copy works: each one is",
+        "     checked against its SHA-256) and copy them into this folder:",
+        f"         {cache}",
+        "     The files are:",
+        *(f"         {file}" for file in files),
+        f"  3. Or keep the four files in any folder and point ${env_var} at it: in a",
+        f"     notebook, run  %env {env_var}=/path/to/folder  before loading; in a shell,",
+        f"     export {env_var}=/path/to/folder  (Windows: set {env_var}=C:\\path\\to\\folder);",
+        "     or pass it directly: load_mnist(data_dir='/path/to/folder').",
+    ]
+    return "\n".join(lines)
