@@ -232,8 +232,10 @@ def test_arrays_are_writable_and_not_shared(tiny, warm):
 
 def test_normalized_values_match_division_by_255(tiny):
     (x, _), _ = load_mnist(data_dir=tiny.folder)
-    expected = tiny.x_train.reshape(5, -1).astype(np.float32) / np.float32(255)
-    np.testing.assert_allclose(x, expected, rtol=1e-6, atol=0)
+    # bit for bit the book's normalisation, x / 255 in float64 rounded to float32
+    expected = (tiny.x_train.reshape(5, -1) / 255.0).astype(np.float32)
+    np.testing.assert_array_equal(x, expected)
+    assert x.dtype == np.float32 and x.max() <= 1.0
 
 
 # --- where it looks ------------------------------------------------------------------------
