@@ -1,0 +1,219 @@
+"""Figures for lesson 6: training curves, digits the network gets wrong, and a look inside.
+
+Built once and updated in place, like :mod:`bpcourse.explorer_plots` (whose
+:class:`~bpcourse.explorer_plots.StaticFigure` they use, so each shows itself in a
+notebook). The ``*_figure`` functions are the static fallbacks notebook 6 shows next to
+the training dashboard and the look-inside widget.
+"""
+
+import numpy as np
+
+from bpcourse import explorers as E
+from bpcourse.explorer_plots import StaticFigure, agg_canvas, encode_png
+
+__all__ = ["TrainingPlot", "MistakesPlot", "LookInsidePlot", "training_figure",
+           "mistakes_figure", "look_inside_figure"]
+
+LOSS_COLOR, TRAIN_COLOR, TEST_COLOR = "#0072B2", "#E69F00", "#009E73"  # Okabe-Ito
+INK_EDGE = "#1a1a1a"
+GRADIENT_CMAP = "RdBu_r"  # diverging: red = positive, blue = negative, white = 0
+SMOOTHING = 50  # iterations averaged in the smooth loss curve
+MAX_POINTS = 2000  # most points a loss curve is drawn with
+
+
+def _running_mean(values, window):
+    values = np.asarray(values, dtype=float)
+    if len(values) == 0:
+        return values
+    sums = np.cumsum(np.insert(values, 0, 0.0))
+    starts = np.maximum(np.arange(1, len(values) + 1) - window, 0)
+    return (sums[1:] - sums[starts]) / (np.arange(1, len(values) + 1) - starts)
+
+
+class TrainingPlot:
+    """Left: the loss of every minibatch and its running mean. Right: train/test accuracy.
+
+    ``update(history, iters_num, eval_size)`` sets the curves from a (live)
+    TrainingHistory; the x axes span the whole run, so the curves grow to the right.
+    ``render_png(dpi)`` is the fast way to show it while training: the axes, ticks and
+    legends are drawn once and kept as a bitmap, and each later frame redraws only the
+    curves on top (blitting), about a tenth of the cost of drawing everything.
+    """
+
+    def __init__(self):
+        self.fig = StaticFigure(figsize=(10, 3.6), layout="constrained")
+        self.ax_loss, self.ax_acc = self.fig.subplots(1, 2)
+        (self.loss_line,) = self.ax_loss.plot([], [], color=LOSS_COLOR, lw=0.6, alpha=0.35,
+                                              label="minibatch loss")
+        (self.smooth_line,) = self.ax_loss.plot([], [], color=LOSS_COLOR, lw=2,
+                                                label=f"mean of last {SMOOTHING}")
+        (self.train_line,) = self.ax_acc.plot([], [], "o-", color=TRAIN_COLOR, ms=4,
+                                              label="train")
+        (self.test_line,) = self.ax_acc.plot([], [], "s-", color=TEST_COLOR, ms=4,
+                                             label="test")
+        self.acc_text = self.ax_acc.text(0.97, 0.45, "", transform=self.ax_acc.transAxes,
+                                         ha="right", va="center", fontsize=11)
+        self.acc_text.set_in_layout(False)
+        self.ax_loss.set(xlabel="iteration", ylabel="cross-entropy loss", ylim=(0, 2.5),
+                         title="loss")
+        self.ax_acc.set(xlabel="iteration", ylabel="accuracy", ylim=(0, 1.02),
+                        title="accuracy")
+        for ax in (self.ax_loss, self.ax_acc):
+            ax.grid(alpha=0.3)
+            ax.legend(loc="upper right" if ax is self.ax_loss else "lower right", fontsize=9)
+        # what changes from frame to frame; the legends stay in the background, placed
+        # where the curves do not go once training is under way (the loss falls from the
+        # left, the accuracy rises to the top)
+        self.dynamic = [self.loss_line, self.smooth_line, self.train_line, self.test_line,
+                        self.acc_text]
+        self._background = self._background_key = None
+
+    def update(self, history, iters_num=None, eval_size=None, final_test=None):
+        """Show ``history``; ``final_test``: a test accuracy measured after the last step."""
+        loss = history.loss
+        steps = np.arange(len(loss))
+        # the panel is ~450 px wide: every k-th of at most MAX_POINTS minibatch losses shows
+        # the same noisy band at a fifth of the drawing time of all 10000
+        k = -(-len(loss) // MAX_POINTS) or 1
+        self.loss_line.set_data(steps[::k], np.asarray(loss, dtype=float)[::k])
+        self.smooth_line.set_data(steps[::k], _running_mean(loss, SMOOTHING)[::k])
+        self.train_line.set_data(history.epochs, history.train_acc)
+        self.test_line.set_data(history.epochs, history.test_acc)
+        right = max(iters_num or len(loss), 1)
+        for ax in (self.ax_loss, self.ax_acc):
+            ax.set_xlim(0, right)
+        finite = np.asarray(loss, dtype=float)
+        finite = finite[np.isfinite(finite)]
+        # 2.5 is above ln(10) = 2.3, the loss of an untrained 10-class net, so the axis
+        # (and the blitted background) stays put unless a run diverges (too high a rate)
+        top = max(2.5, 1.05 * finite.max()) if finite.size else 2.5
+        self.ax_loss.set_ylim(0, top)
+        subset = "" if eval_size is None else f" (train: {eval_size}-image subset)"
+        self.ax_acc.set_title(f"accuracy{subset}")
+        lines = []
+        if history.test_acc:  # measured once an epoch, so say when
+            lines.append(f"at iteration {history.epochs[-1]}:\ntrain {history.train_acc[-1]:.3f}, "
+                         f"test {history.test_acc[-1]:.3f}")
+        measured_last = bool(history.epochs) and history.epochs[-1] == len(history.loss) - 1
+        if final_test is not None and not measured_last:  # stopped between two epochs
+            lines.append(f"after iteration {len(history.loss) - 1}:\ntest {final_test:.3f}")
+        self.acc_text.set_text("\n".join(lines))
+        return self
+
+    def render_png(self, dpi=100):
+        """PNG of the current state; redraws only the curves if the axes are unchanged."""
+        canvas = agg_canvas(self.fig, dpi)
+        key = (dpi, self.ax_loss.get_xlim(), self.ax_loss.get_ylim(), self.ax_acc.get_xlim(),
+               self.ax_acc.get_title())
+        if key != self._background_key:
+            for artist in self.dynamic:  # animated artists are left out of a full draw
+                artist.set_animated(True)
+            try:
+                canvas.draw()
+            finally:
+                for artist in self.dynamic:
+                    artist.set_animated(False)
+            self._background, self._background_key = canvas.copy_from_bbox(self.fig.bbox), key
+        else:
+            canvas.restore_region(self._background)
+        for artist in self.dynamic:
+            self.fig.draw_artist(artist)
+        return encode_png(canvas)
+
+
+def training_figure(history, iters_num=None, eval_size=None):
+    """Static fallback of the training dashboard's curves, from a ``train`` history."""
+    return TrainingPlot().update(history, iters_num, eval_size).fig
+
+
+class MistakesPlot:
+    """A rows × cols grid of digits the network gets wrong, "predicted (true)" over each."""
+
+    def __init__(self, rows=3, cols=8, shape=(28, 28)):
+        self.fig = StaticFigure(figsize=(1.2 * cols, 1.35 * rows + 0.5), layout="constrained")
+        self.axes = self.fig.subplots(rows, cols, squeeze=False).ravel()
+        self.images = []
+        for ax in self.axes:
+            self.images.append(ax.imshow(np.zeros(shape), cmap="gray_r", vmin=0, vmax=1))
+            ax.set_xticks([])
+            ax.set_yticks([])
+        self.title = self.fig.suptitle("train the network to see the digits it gets wrong")
+        self.n_wrong = self.n_total = None
+
+    def update(self, images, predicted, true, n_wrong, n_total):
+        """images (k, H, W) with k <= rows*cols; n_wrong of n_total were wrong in all."""
+        self.n_wrong, self.n_total = n_wrong, n_total
+        for k, (ax, artist) in enumerate(zip(self.axes, self.images, strict=True)):
+            ax.set_visible(k < len(images))
+            if k < len(images):
+                artist.set_data(images[k])
+                artist.set_clim(min(0.0, images[k].min()), max(1.0, images[k].max()))
+                ax.set_title(f"{predicted[k]} (true {true[k]})", fontsize=10, color="#B00000")
+        self.title.set_text(
+            f"{n_wrong} of {n_total} test digits wrong ({n_wrong / max(n_total, 1):.1%}); "
+            f"the first {len(images)}, as predicted (true label)")
+        return self
+
+    def show_mistakes(self, network, x, t):
+        """Find the digits ``network`` gets wrong in x (N, D), t, and show the first ones."""
+        wrong, predicted, true = E.mistakes(network, x, t)
+        k = min(len(wrong), len(self.axes))
+        shape = E.image_shape(x.shape[1] if x.ndim == 2 else int(np.prod(x.shape[1:])))
+        images = np.asarray(x[wrong[:k]], dtype=float).reshape(k, *shape)
+        return self.update(images, predicted[:k], true[:k], len(wrong), len(x))
+
+
+def mistakes_figure(network, x, t, rows=3, cols=8):
+    """Static fallback: the first rows*cols test digits ``network`` gets wrong."""
+    shape = E.image_shape(int(np.prod(x.shape[1:])))
+    return MistakesPlot(rows, cols, shape).show_mistakes(network, x, t).fig
+
+
+class LookInsidePlot:
+    """One digit, the network's probabilities for it, and dL/dx as an image (lesson 6)."""
+
+    def __init__(self, shape=(28, 28), num_classes=10):
+        self.fig = StaticFigure(figsize=(11, 3.6), layout="constrained")
+        self.ax_image, self.ax_probs, self.ax_grad = self.fig.subplots(
+            1, 3, gridspec_kw={"width_ratios": [1, 1.3, 1.25]})
+        self.image = self.ax_image.imshow(np.zeros(shape), cmap="gray_r", vmin=0, vmax=1)
+        self.grad = self.ax_grad.imshow(np.zeros(shape), cmap=GRADIENT_CMAP, vmin=-1, vmax=1)
+        self.colorbar = self.fig.colorbar(self.grad, ax=self.ax_grad, shrink=0.85)
+        for ax in (self.ax_image, self.ax_grad):
+            ax.set_xticks([])
+            ax.set_yticks([])
+        self.bars = self.ax_probs.bar(np.arange(num_classes), np.zeros(num_classes),
+                                      color="#BBBBBB", edgecolor="none")
+        self.ax_probs.set(xticks=np.arange(num_classes), ylim=(0, 1.05),
+                          xlabel="class (green: true label, outlined: predicted)",
+                          ylabel="probability (softmax)")
+        self.ax_probs.grid(axis="y", alpha=0.3)
+        self.ax_grad.set_title("∂L/∂x: red = brighter raises the loss", fontsize=11)
+
+    def update(self, view):
+        """Show a :class:`bpcourse.explorers.DigitView`."""
+        self.image.set_data(view.image)
+        self.image.set_clim(min(0.0, view.image.min()), max(1.0, view.image.max()))
+        for k, (bar, p) in enumerate(zip(self.bars, view.probs, strict=True)):
+            bar.set_height(p)
+            right, chosen = k == view.label, k == view.predicted
+            # the true label in green, a wrong prediction in red: colour plus outline
+            bar.set_color(TEST_COLOR if right else ("#D55E00" if chosen else "#BBBBBB"))
+            bar.set_edgecolor(INK_EDGE if chosen else "none")
+            bar.set_linewidth(2 if chosen else 0)
+        verdict = "right" if view.predicted == view.label else "WRONG"
+        self.ax_image.set_title(f"test digit #{view.index}: label {view.label}", fontsize=11)
+        self.ax_probs.set_title(
+            f"predicted {view.predicted} (p = {view.probs[view.predicted]:.2f}), {verdict}; "
+            f"loss {view.loss:.3f}", fontsize=11)
+        scale = float(np.abs(view.grad).max()) or 1.0  # symmetric, so white means 0
+        self.grad.set_data(view.grad)
+        self.grad.set_clim(-scale, scale)
+        return self
+
+
+
+def look_inside_figure(network, x, t, index=0):
+    """Static fallback of "look inside": test digit ``index`` as ``network`` sees it."""
+    view = E.look_inside_values(network, x, t, index)
+    return LookInsidePlot(view.image.shape, len(view.probs)).update(view).fig

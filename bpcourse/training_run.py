@@ -1,0 +1,159 @@
+"""Training in the background, for the lesson-6 training dashboard: :class:`TrainingRun`.
+
+A notebook handles a widget's click only while the kernel is free. If the dashboard
+trained in the cell's own thread, its Stop button could not be heard until training had
+ended. So :class:`TrainingRun` calls :func:`bpcourse.train` in a thread of its own, stops
+it through a ``threading.Event`` that ``train``'s callback checks after every iteration,
+and reports progress through callbacks the dashboard turns into widget updates.
+
+Reports are throttled so they cost little: ``on_progress`` at most every
+``progress_interval`` seconds, ``on_plot`` at most every ``plot_interval`` seconds and
+never more than ``plot_budget`` of the time (a slow redraw makes the next one wait longer).
+No matplotlib or ipywidgets here: the logic is tested without a notebook.
+"""
+
+import threading
+import time
+
+import numpy as np
+
+from bpcourse.training import train
+
+__all__ = ["EVAL_SIZE", "evaluation_subset", "SubsetAccuracy", "TrainingRun"]
+
+#: How many training images the dashboard measures accuracy on, every epoch.
+EVAL_SIZE = 10000
+
+
+def evaluation_subset(n, size=EVAL_SIZE, seed=0):
+    """Sorted indices of a fixed random subset of ``size`` of range(n), or None if n <= size.
+
+    Measuring accuracy on all 60000 MNIST training images every epoch costs as much as a
+    few hundred training steps; 10000 of them estimate it to within about ±0.5%.
+    """
+    if n <= size:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
+class SubsetAccuracy:
+    """``network`` as ``train`` sees it, except that accuracy on x_train uses a subset.
+
+    ``train`` measures ``network.accuracy(x_train, t_train)`` every epoch; this wrapper
+    answers that call on the rows ``indices`` only, and passes everything else (gradient,
+    params, last_layer, the test accuracy) to the real network, which is what learns.
+    """
+
+    def __init__(self, network, x_train, t_train, indices):
+        self.network = network
+        self._x_train = x_train
+        self._x_subset, self._t_subset = x_train[indices], t_train[indices]
+
+    def __getattr__(self, name):
+        return getattr(self.network, name)
+
+    def accuracy(self, x, t, *args, **kwargs):
+        if x is self._x_train:
+            x, t = self._x_subset, self._t_subset
+        return self.network.accuracy(x, t, *args, **kwargs)
+
+
+class TrainingRun:
+    """One run of ``train(network, ...)``, in the background or not; stoppable.
+
+    x_train (N, D), t_train (N,) or (N, C); likewise the test data. ``train_kwargs`` go to
+    :func:`bpcourse.train` (iters_num, batch_size, learning_rate, seed). Train accuracy is
+    measured on ``eval_size`` fixed training images (see :func:`evaluation_subset`), test
+    accuracy on all test images.
+
+    Callbacks, all called from the training thread with this run: ``on_progress(run)``,
+    ``on_plot(run)`` (throttled as the module says) and ``on_done(run)`` once at the end,
+    also after an error or a stop. While running, ``iteration`` is the last finished
+    iteration and ``history`` the live :class:`bpcourse.TrainingHistory`.
+    """
+
+    def __init__(self, network, x_train, t_train, x_test, t_test, *, eval_size=EVAL_SIZE,
+                 on_progress=None, on_plot=None, on_done=None, progress_interval=0.25,
+                 plot_interval=0.5, plot_budget=0.04, **train_kwargs):
+        self.network = network
+        self.data = (x_train, t_train, x_test, t_test)
+        self.train_kwargs = {"iters_num": 10000, "batch_size": 100, "learning_rate": 0.1,
+                             **train_kwargs}
+        self.eval_indices = evaluation_subset(len(x_train), eval_size)
+        # the number of training images accuracy is measured on, or None for all of them
+        self.eval_size = None if self.eval_indices is None else eval_size
+        self.on_progress, self.on_plot, self.on_done = on_progress, on_plot, on_done
+        self.progress_interval, self.plot_interval = progress_interval, plot_interval
+        self.plot_budget = plot_budget
+        self.history = None
+        self.iteration = -1
+        self.error = None
+        self.done = False  # True once train has returned: finished, stopped or failed
+        self.thread = None
+        self.plot_seconds = 0.0  # time spent in on_plot, for the benchmark
+        self.cpu_seconds = None
+        self._stop = threading.Event()
+        self._next_progress = self._next_plot = 0.0
+
+    @property
+    def iters_num(self):
+        return self.train_kwargs["iters_num"]
+
+    @property
+    def running(self):
+        return self.thread is not None and self.thread.is_alive()
+
+    def start(self):
+        """Run in a daemon thread (so a kernel restart never waits for it); returns self."""
+        if self.thread is not None:
+            raise RuntimeError("a TrainingRun runs once; make a new one to train again")
+        self.thread = threading.Thread(target=self.run, name="bpcourse-training", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        """Ask training to stop after the current iteration; the network keeps its weights."""
+        self._stop.set()
+
+    def join(self, timeout=None):
+        """Wait for the thread; True if it has ended."""
+        if self.thread is not None:
+            self.thread.join(timeout)
+        return not self.running
+
+    def run(self):
+        """Train in the calling thread; returns the TrainingHistory (None after an error)."""
+        x_train, t_train, x_test, t_test = self.data
+        net = self.network
+        if self.eval_indices is not None:
+            net = SubsetAccuracy(net, x_train, t_train, self.eval_indices)
+        cpu = time.process_time()
+        try:
+            self.history = train(net, x_train, t_train, x_test, t_test, verbose=False,
+                                 callback=self._callback, **self.train_kwargs)
+            # CPU time of the whole process (every thread) while train() ran: unlike wall
+            # time, other programs on the machine hardly change it (for the benchmark)
+            self.cpu_seconds = time.process_time() - cpu
+        except Exception as exc:  # shown by the dashboard: a thread's traceback goes nowhere
+            self.error = exc
+        finally:
+            self.done = True
+            if self.on_done is not None:
+                self.on_done(self)
+        return self.history
+
+    def _callback(self, i, history):
+        self.history, self.iteration = history, i
+        now = time.perf_counter()
+        if self.on_progress is not None and now >= self._next_progress:
+            self.on_progress(self)
+            self._next_progress = now + self.progress_interval
+        if self.on_plot is not None and now >= self._next_plot:
+            start = time.perf_counter()
+            self.on_plot(self)
+            cost = time.perf_counter() - start
+            self.plot_seconds += cost
+            # a redraw that took `cost` seconds waits cost / budget before the next one, so
+            # drawing never takes more than plot_budget of the training time
+            self._next_plot = start + max(self.plot_interval, cost / self.plot_budget)
+        return self._stop.is_set()

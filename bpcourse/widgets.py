@@ -1,0 +1,227 @@
+"""Interactive explorers for the notebooks, built on ipywidgets 8 (lessons 2, 3, 4 and 6).
+
+Backpropagation clicks when you change a number and see every derivative update. Each
+factory returns a widget (an ``ipywidgets.VBox`` with its controls, figure and readout
+as attributes) that shows itself when it is the last expression of a cell:
+
+* lesson 2, ``numerical_gradient_explorer()``; static: ``numerical_gradient_figure()``
+* lesson 3, ``shopping_explorer()``; static: ``shopping_figure()``
+* lesson 4, ``activation_explorer()``; static: ``activation_figure()``
+* lesson 6, ``training_dashboard(x_train, t_train, x_test, t_test)``; static:
+  ``training_figure(history)`` and ``mistakes_figure(network, x_test, t_test)``
+* lesson 6, ``look_inside(network, x_test, t_test)``; static: ``look_inside_figure(...)``
+
+The static fallbacks draw the same picture for fixed values, so a notebook still teaches
+in a static HTML export, where widgets are dead.
+
+Each widget keeps one matplotlib Figure, updates its artists and shows it as PNG bytes in
+an ``ipywidgets.Image``. That needs no ipympl, works alike in JupyterLab 4, Notebook 7 and
+VS Code, and, unlike an ``Output`` widget with ``plt.show()``, works from the dashboard's
+training thread: setting a widget's value only sends a message, whereas what an Output
+widget captures is routed by the cell the kernel is running at that moment.
+"""
+
+import html
+
+import ipywidgets as widgets
+import numpy as np
+
+from bpcourse import explorers as E
+from bpcourse.drawing import format_value
+from bpcourse.explorer_plots import (
+    ActivationPlot,
+    NumericalGradientPlot,
+    ShoppingPlot,
+    activation_figure,
+    numerical_gradient_figure,
+    png_bytes,
+    shopping_figure,
+)
+from bpcourse.training_plots import look_inside_figure, mistakes_figure, training_figure
+
+# The lesson-6 widgets live in bpcourse.training_widgets, which builds on Explorer below;
+# they are looked up on first use (see __getattr__), so neither module imports the other
+# while it is half-initialised.
+_LESSON6 = ("training_dashboard", "look_inside", "TrainingDashboard", "LookInside")
+
+__all__ = [
+    "shopping_explorer", "activation_explorer", "numerical_gradient_explorer",
+    "shopping_figure", "activation_figure", "numerical_gradient_figure", "training_figure",
+    "mistakes_figure", "look_inside_figure",
+    "ShoppingExplorer", "ActivationExplorer", "NumericalGradientExplorer",
+    *_LESSON6,
+]
+
+
+def __getattr__(name):
+    if name in _LESSON6:
+        from bpcourse import training_widgets
+
+        return getattr(training_widgets, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+DPI = 90  # PNG resolution in the widgets: sharp enough, and a redraw stays quick
+WIDE = {"description_width": "9em"}
+
+
+def image_widget():
+    """An Image for a figure's PNG, shrunk to fit a narrow notebook, never stretched."""
+    return widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+
+
+class Explorer(widgets.VBox):
+    """Controls on top, the figure (``image``, PNG of ``plot.fig``) and a ``readout`` below.
+
+    Subclasses build ``plot`` and the controls, then call ``_finish(controls)``;
+    ``update()`` recomputes everything from the controls' current values.
+    """
+
+    def _finish(self, controls, watched):
+        self.image = image_widget()
+        self.readout = widgets.HTML()
+        super().__init__([controls, self.image, self.readout])
+        for control in watched:
+            control.observe(lambda change: self.update(), names="value")
+        self.update()
+
+    def _show(self):
+        self.image.value = png_bytes(self.plot.fig, DPI)
+
+    def __repr__(self):  # the text/plain of the cell output, e.g. in nbval or a text export
+        return f"{type(self).__name__}()"
+
+
+def _slider(kind, value, low, high, step, description, **kw):
+    return kind(value=value, min=low, max=high, step=step, description=description,
+                style=WIDE, continuous_update=True, **kw)
+
+
+class ShoppingExplorer(Explorer):
+    """Lesson 3: sliders for the apples-and-oranges bill; the graph redraws as they move.
+
+    Controls: ``apple``, ``apple_num``, ``orange``, ``orange_num``, ``tax`` (also in
+    ``sliders``). ``graph`` is the graph (its × and + are MulLayer/AddLayer), ``plot.fig`` /
+    ``plot.ax`` the picture, ``readout`` the price and its gradients as text.
+    """
+
+    def __init__(self, apple=100, apple_num=2, orange=150, orange_num=3, tax=1.1):
+        self.apple = _slider(widgets.IntSlider, apple, 0, 300, 10, "apple price")
+        self.apple_num = _slider(widgets.IntSlider, apple_num, 0, 10, 1, "apples")
+        self.orange = _slider(widgets.IntSlider, orange, 0, 300, 10, "orange price")
+        self.orange_num = _slider(widgets.IntSlider, orange_num, 0, 10, 1, "oranges")
+        self.tax = _slider(widgets.FloatSlider, tax, 1.0, 1.5, 0.01, "tax", readout_format=".2f")
+        self.sliders = dict(zip(E.SHOPPING_INPUTS, [self.apple, self.apple_num, self.orange,
+                                                    self.orange_num, self.tax], strict=True))
+        self.graph = E.shopping_graph(**self.values())
+        self.plot = ShoppingPlot(self.graph)
+        controls = widgets.HBox([widgets.VBox([self.apple, self.apple_num]),
+                                 widgets.VBox([self.orange, self.orange_num]), self.tax])
+        self._finish(controls, self.sliders.values())
+
+    def values(self):
+        return {name: slider.value for name, slider in self.sliders.items()}
+
+    def update(self):
+        E.set_shopping_inputs(self.graph, **self.values())
+        self.plot.update(self.graph)
+        price, grads = E.shopping_values(self.graph)
+        rows = "".join(
+            f"<tr><td>∂price/∂{name}</td><td><b>{format_value(grad)}</b></td>"
+            f"<td>raise {name} by 1, the rest fixed, and the price changes by "
+            f"{format_value(grad)}</td></tr>"
+            for name, grad in grads.items())
+        self.readout.value = (f"<p>price = <b>{format_value(price)}</b> (forward pass, left "
+                              f"to right)</p><table>{rows}</table>")
+        self._show()
+
+
+def shopping_explorer(apple=100, apple_num=2, orange=150, orange_num=3, tax=1.1):
+    """The shopping-graph explorer of lesson 3 (notebook 03_simple_layers)."""
+    return ShoppingExplorer(apple, apple_num, orange, orange_num, tax)
+
+
+class ActivationExplorer(Explorer):
+    """Lesson 4: pick ReLU or Sigmoid, move x and the upstream gradient dout.
+
+    Controls: ``kind`` (ToggleButtons), ``x`` and ``dout`` (sliders). ``plot.ax_f`` shows
+    the layer's forward curve, ``plot.ax_d`` its local gradient; ``point`` is the
+    :class:`bpcourse.explorers.ActivationPoint` on show, ``readout`` says it in words.
+    """
+
+    def __init__(self, name="ReLU", x=1.0, dout=1.0):
+        self.kind = widgets.ToggleButtons(options=list(E.ACTIVATIONS), value=name,
+                                          description="layer", style=WIDE)
+        self.x = _slider(widgets.FloatSlider, x, -6.0, 6.0, 0.1, "input x")
+        self.dout = _slider(widgets.FloatSlider, dout, -2.0, 2.0, 0.1, "upstream dout")
+        self.plot = ActivationPlot()
+        self.point = None
+        controls = widgets.VBox([self.kind, widgets.HBox([self.x, self.dout])])
+        self._finish(controls, [self.kind, self.x, self.dout])
+
+    def update(self):
+        p = self.point = E.activation_point(self.kind.value, self.x.value, self.dout.value)
+        self.plot.update(p)
+        f = format_value
+        why = {"ReLU": "ReLU passes the gradient where x &gt; 0 and blocks it (mask) where "
+                       "x ≤ 0.",
+               "Sigmoid": "Sigmoid scales the gradient by y(1 − y), at most 0.25, and almost "
+                          "0 where it saturates."}[p.name]
+        layer = E.ACTIVATIONS[p.name].__name__
+        self.readout.value = (
+            f"<code>{layer}.forward({f(p.x)})</code> = <b>{f(p.y)}</b><br>"
+            f"<code>{layer}.backward({f(p.dout)})</code> = <b>{f(p.dx)}</b> "
+            f"= dout {f(p.dout)} × local gradient {f(p.local)}<br>{why}")
+        self._show()
+
+
+def activation_explorer(name="ReLU", x=1.0, dout=1.0):
+    """The activation-layer explorer of lesson 4 (notebook 04_activation_layers)."""
+    return ActivationExplorer(name, x, dout)
+
+
+class NumericalGradientExplorer(Explorer):
+    """Lesson 2: a log slider for the step h; errors of forward and central differences.
+
+    Controls: ``function`` (Dropdown of DIFF_FUNCTIONS keys) and ``h`` (FloatLogSlider,
+    1e-12 to 1e-1). ``plot.ax`` is the log-log error plot, ``plot.lines`` its curves,
+    ``plot.markers`` the current h's two errors; ``readout`` tabulates them.
+    """
+
+    def __init__(self, name="book", h=E.BOOK_H):
+        self.function = widgets.Dropdown(
+            options=[(fn.label, key) for key, fn in E.DIFF_FUNCTIONS.items()], value=name,
+            description="function", style=WIDE, layout=widgets.Layout(width="30em"))
+        low, high = np.log10(E.H_MIN), np.log10(E.H_MAX)
+        self.h = widgets.FloatLogSlider(value=h, base=10, min=low, max=high, step=0.1,
+                                        description="step h", style=WIDE,
+                                        readout_format=".1e", layout={"width": "30em"})
+        self.plot = NumericalGradientPlot()
+        self._finish(widgets.HBox([self.function, self.h]), [self.function, self.h])
+
+    def update(self):
+        name, h = self.function.value, self.h.value
+        self.plot.update(name, h)
+        fn = E.DIFF_FUNCTIONS[name]
+        estimates = (E.forward_difference(fn.f, fn.x, h), E.central_difference(fn.f, fn.x, h))
+        errors = E.difference_errors(name, np.array([h]))
+        rounding = np.finfo(float).eps * abs(float(fn.f(fn.x))) / h
+        cells = []
+        for method, value, err, trunc in (
+                ("forward (f(x+h) − f(x)) / h", estimates[0], errors.forward[0],
+                 h * abs(fn.d2) / 2),
+                ("central (f(x+h) − f(x−h)) / 2h", estimates[1], errors.central[0],
+                 h**2 * abs(fn.d3) / 6)):
+            cause = "truncation (h too coarse)" if trunc > rounding else "rounding (h too fine)"
+            cells.append(f"<tr><td>{method}</td><td>{value:.15g}</td><td>{err:.2e}</td>"
+                         f"<td>{cause}</td></tr>")
+        self.readout.value = (
+            f"<p>{html.escape(fn.label)}: exact derivative <b>{errors.exact:.15g}</b>, "
+            f"step h = <b>{h:.1e}</b></p><table><tr><th>method</th><th>estimate</th>"
+            f"<th>error</th><th>mostly</th></tr>{''.join(cells)}</table>")
+        self._show()
+
+
+def numerical_gradient_explorer(name="book", h=E.BOOK_H):
+    """The numerical-gradient explorer of lesson 2 (notebook 02_chain_rule)."""
+    return NumericalGradientExplorer(name, h)

@@ -1,0 +1,301 @@
+"""The numbers behind the widgets (bpcourse.explorers, training_run) and their figures."""
+
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bpcourse import TwoLayerNet, layers, numerical_gradient
+from bpcourse import explorers as E
+from bpcourse.functions import softmax
+from bpcourse.training_run import SubsetAccuracy, TrainingRun, evaluation_subset
+
+
+@pytest.fixture(autouse=True)
+def no_training_thread_outlives_a_test():
+    """Every test joins the training threads it starts: none may leak into the next test."""
+    yield
+    alive = [t for t in threading.enumerate() if t.name == "bpcourse-training" and t.is_alive()]
+    assert not alive, f"a test left {len(alive)} training thread(s) running"
+
+
+def blobs(n=240, classes=3, side=8, seed=0):
+    """Tiny "digits": each class lights its own band of an 8x8 image, plus noise."""
+    rng = np.random.default_rng(seed)
+    t = rng.integers(0, classes, size=n)
+    x = 0.3 * rng.random((n, side * side))
+    for k in range(classes):
+        x[t == k, 2 * k * side:(2 * k + 1) * side] += 0.7
+    return x, t
+
+
+# --- lesson 3: shopping ---------------------------------------------------------------
+
+
+def test_shopping_values_are_exactly_the_layers_apple_orange_numbers():
+    # the book's buy_apple_orange.py, by hand with the course's layers
+    mul_apple, mul_orange, add, mul_tax = (layers.MulLayer(), layers.MulLayer(),
+                                           layers.AddLayer(), layers.MulLayer())
+    price = mul_tax.forward(add.forward(mul_apple.forward(100, 2), mul_orange.forward(150, 3)),
+                            1.1)
+    d_total, d_tax = mul_tax.backward(1)
+    d_apple_price, d_orange_price = add.backward(d_total)
+    d_apple, d_apple_num = mul_apple.backward(d_apple_price)
+    d_orange, d_orange_num = mul_orange.backward(d_orange_price)
+
+    values = E.shopping_values()
+    assert values.price == price == 715.0000000000001
+    assert values.gradients == {"apple": d_apple, "apple_num": d_apple_num, "orange": d_orange,
+                                "orange_num": d_orange_num, "tax": d_tax}
+    assert values.gradients == {"apple": 2.2, "apple_num": 110.00000000000001,
+                                "orange": 3.3000000000000003, "orange_num": 165.0,
+                                "tax": 650.0}
+
+
+def test_shopping_numbers_come_from_the_layers_not_a_formula(monkeypatch):
+    calls = []
+
+    class SpyMul(layers.MulLayer):
+        def forward(self, x, y):
+            calls.append("mul")
+            return super().forward(x, y)
+
+    class SpyAdd(layers.AddLayer):
+        def backward(self, dout):
+            calls.append("add.backward")
+            return super().backward(dout)
+
+    monkeypatch.setattr(layers, "MulLayer", SpyMul)
+    monkeypatch.setattr(layers, "AddLayer", SpyAdd)
+    E.shopping_values(apple=120)
+    assert calls.count("mul") == 3 and calls.count("add.backward") == 1
+
+
+def test_set_shopping_inputs_reruns_the_graph_and_rejects_unknown_names():
+    g = E.shopping_graph()
+    E.set_shopping_inputs(g, apple=200, tax=1.0)
+    price, grads = E.shopping_values(g)
+    assert price == 200 * 2 + 150 * 3
+    assert grads["apple"] == 2 and grads["tax"] == 850
+    with pytest.raises(KeyError, match="banana"):
+        E.set_shopping_inputs(g, banana=1)
+
+
+# --- lesson 4: activations ------------------------------------------------------------
+
+
+@given(x=st.floats(-8, 8), dout=st.floats(-3, 3))
+def test_activation_point_is_what_the_layers_return(x, dout):
+    for name, cls in (("ReLU", layers.Relu), ("Sigmoid", layers.Sigmoid)):
+        layer = cls()
+        y = layer.forward(np.array([x]))
+        dx = layer.backward(np.array([dout]))
+        p = E.activation_point(name, x, dout)
+        assert (p.y, p.dx) == (y[0], dx[0])
+        assert p.dx == pytest.approx(p.dout * p.local, abs=1e-15)
+
+
+def test_activation_point_relu_blocks_at_and_below_zero_and_sigmoid_peaks_at_zero():
+    assert E.activation_point("ReLU", 0.0, 2.0).dx == 0.0  # mask is x <= 0
+    assert E.activation_point("ReLU", 0.5, 2.0).dx == 2.0
+    assert E.activation_point("Sigmoid", 0.0, 1.0).local == 0.25
+    with pytest.raises(KeyError, match="Tanh"):
+        E.activation_point("Tanh", 0.0)
+
+
+def test_activation_curves_are_the_layers_forward_and_backward_over_the_grid():
+    xs = np.linspace(-3, 3, 61)
+    y, dydx = E.activation_curves("Sigmoid", xs)
+    layer = layers.Sigmoid()
+    np.testing.assert_array_equal(y, layer.forward(xs))
+    np.testing.assert_array_equal(dydx, layer.backward(np.ones_like(xs)))
+    y, dydx = E.activation_curves("ReLU", xs)
+    np.testing.assert_array_equal(dydx, (xs > 0).astype(float))
+
+
+# --- lesson 2: numerical differentiation ----------------------------------------------
+
+
+def test_central_difference_at_the_books_h_is_tiny_and_beats_forward():
+    err = E.difference_errors("book", np.array([1e-4]))
+    assert err.exact == pytest.approx(0.2)
+    assert err.central[0] < 1e-10  # the book prints 0.1999999999990898
+    assert err.forward[0] == pytest.approx(1e-6, rel=1e-3)  # h * f''/2 = 1e-4 * 0.02 / 2
+    assert err.central[0] < err.forward[0] / 1000
+
+
+@pytest.mark.parametrize("name", list(E.DIFF_FUNCTIONS))
+def test_error_curves_are_v_shaped(name):
+    err = E.difference_errors(name)
+    i_tiny, i_mid = 0, int(np.argmin(np.abs(np.log10(err.h) + 5)))
+    assert err.h[i_tiny] == pytest.approx(1e-12) and err.h[i_mid] == pytest.approx(1e-5)
+    for curve in (err.forward, err.central):
+        assert curve[i_tiny] > curve[i_mid]  # rounding error at 1e-12 > error at 1e-5
+    assert err.forward[-1] > err.forward[i_mid]  # truncation at 1e-1
+    # forward differences do best near sqrt(eps) ~ 1e-8; central ones at a larger h
+    best_forward = err.h[np.argmin(err.forward)]
+    assert 1e-10 < best_forward < 1e-6
+
+
+def test_sin_central_difference_is_best_near_the_books_h():
+    err = E.difference_errors("sin")
+    best = err.h[np.argmin(err.central)]
+    assert 1e-7 < best < 1e-3 and err.central.min() < 1e-10
+
+
+def test_central_difference_is_the_courses_numerical_gradient():
+    fn = E.DIFF_FUNCTIONS["sin"]
+    course = numerical_gradient(lambda v: float(fn.f(v[0])), np.array([fn.x]))[0]
+    assert E.central_difference(fn.f, fn.x, 1e-4) == course
+
+
+# --- lesson 6: looking inside ---------------------------------------------------------
+
+
+def test_image_shape():
+    assert E.image_shape(784) == (28, 28) and E.image_shape(64) == (8, 8)
+    assert E.image_shape(10) == (1, 10)
+
+
+def test_mistakes_lists_exactly_the_wrong_predictions():
+    x, t = blobs(60)
+    net = TwoLayerNet(64, 5, 3, weight_init_std=1.0, rng=0)
+    wrong, predicted, true = E.mistakes(net, x, t)
+    expected = np.flatnonzero(net.predict(x).argmax(axis=1) != t)
+    assert 0 < len(wrong) < len(x)
+    np.testing.assert_array_equal(wrong, expected)
+    np.testing.assert_array_equal(true, t[wrong])
+    assert np.all(predicted != true)
+    np.testing.assert_array_equal(E.mistakes(net, x, np.eye(3)[t])[0], expected)  # one-hot
+
+
+def test_look_inside_values_come_from_one_backward_pass_to_the_input():
+    x, t = blobs(20)
+    net = TwoLayerNet(64, 6, 3, weight_init_std=0.5, rng=1)
+    v = E.look_inside_values(net, x, t, 7)
+    assert v.image.shape == v.grad.shape == (8, 8) and v.index == 7 and v.label == t[7]
+    np.testing.assert_allclose(v.probs, softmax(net.predict(x[7:8]))[0])
+    np.testing.assert_array_equal(v.grad.ravel(), net.input_gradient(x[7:8], t[7:8]).ravel())
+    assert v.predicted == int(np.argmax(v.probs))
+    assert v.loss == pytest.approx(net.loss(x[7:8], t[7:8]))
+    assert E.look_inside_values(net, x, t, -1).index == 19
+    with pytest.raises(IndexError, match="20 samples"):
+        E.look_inside_values(net, x, t, 20)
+
+
+def test_private_view_shares_weights_but_not_the_layers_caches():
+    x, t = blobs(30)
+    net = TwoLayerNet(64, 6, 3, weight_init_std=0.5, rng=2)
+    view = E.private_view(net)
+    net.gradient(x[:10], t[:10])
+    cached = net.layers["Affine1"].x
+    E.look_inside_values(view, x, t, 3)
+    assert net.layers["Affine1"].x is cached  # training's stored input is untouched
+    net.params["W1"] -= 0.5  # an SGD step, in place, as train() does it
+    np.testing.assert_allclose(view.predict(x[:4]), net.predict(x[:4]))
+
+
+# --- lesson 6: training in the background ---------------------------------------------
+
+
+def test_evaluation_subset_is_fixed_sorted_and_unique():
+    idx = evaluation_subset(60000)
+    assert len(idx) == 10000 and np.all(np.diff(idx) > 0)
+    np.testing.assert_array_equal(idx, evaluation_subset(60000))
+    assert evaluation_subset(500) is None
+
+
+def test_subset_accuracy_measures_train_accuracy_on_the_subset_only():
+    x, t = blobs(200)
+    net = TwoLayerNet(64, 6, 3, weight_init_std=1.0, rng=3)
+    idx = np.arange(0, 200, 4)
+    wrapped = SubsetAccuracy(net, x, t, idx)
+    assert wrapped.accuracy(x, t) == net.accuracy(x[idx], t[idx])
+    assert wrapped.accuracy(x[:100], t[:100]) == net.accuracy(x[:100], t[:100])
+    assert wrapped.params is net.params
+
+
+def test_training_run_trains_in_place_with_a_subset_and_throttled_reports():
+    x, t = blobs(300)
+    xt, tt = blobs(90, seed=1)
+    net = TwoLayerNet(64, 8, 3, weight_init_std=0.1, rng=0)
+    reports = {"progress": 0, "plot": 0, "done": 0}
+
+    def count(kind):
+        return lambda run: reports.__setitem__(kind, reports[kind] + 1)
+
+    run = TrainingRun(net, x, t, xt, tt, eval_size=100, iters_num=300, batch_size=30,
+                      on_progress=count("progress"), on_plot=count("plot"),
+                      on_done=count("done"), progress_interval=1e9, plot_interval=1e9)
+    history = run.run()
+    assert run.done and run.error is None and not history.stopped
+    assert len(history.loss) == 300 and history.test_acc[-1] > 0.9
+    # the first iteration reports, then the huge intervals hold every other report back
+    assert reports == {"progress": 1, "plot": 1, "done": 1}
+    assert run.eval_size == 100
+    sub = run.eval_indices
+    assert history.train_acc[-1] == net.accuracy(x[sub], t[sub])
+
+
+def test_training_run_stops_from_another_thread_and_keeps_the_weights():
+    x, t = blobs(300)
+    net = TwoLayerNet(64, 8, 3, rng=0)
+    before = net.params["W1"].copy()
+    started = threading.Event()
+    run = TrainingRun(net, x, t, x, t, iters_num=10**6, batch_size=10,
+                      on_progress=lambda r: started.set(), progress_interval=0)
+    run.start()
+    try:
+        assert started.wait(30)
+        assert run.running
+        run.stop()
+    finally:
+        run.stop()
+        assert run.join(30)
+    assert run.history.stopped and 0 < len(run.history.loss) < 10**6
+    assert not np.array_equal(net.params["W1"], before)
+    with pytest.raises(RuntimeError, match="runs once"):
+        run.start()
+
+
+def test_training_run_reports_an_error_instead_of_losing_it():
+    x, t = blobs(50)
+    done = []
+    run = TrainingRun(TwoLayerNet(64, 4, 3), x, t, x, t[:10], iters_num=5,
+                      on_done=done.append)
+    run.start()
+    assert run.join(30)
+    assert isinstance(run.error, ValueError) and done == [run]
+
+
+def test_plot_budget_spaces_out_slow_redraws():
+    x, t = blobs(100)
+    times = []
+
+    def slow_plot(run):
+        times.append(time.perf_counter())
+        time.sleep(0.02)
+
+    # each iteration takes at least 1 ms, so the run lasts long enough for a few redraws
+    run = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, iters_num=400, batch_size=5,
+                      on_progress=lambda r: time.sleep(0.001), progress_interval=0.0,
+                      on_plot=slow_plot, plot_interval=0.0, plot_budget=0.2)
+    run.run()
+    gaps = np.diff(times)
+    assert len(times) >= 3 and np.all(gaps >= 0.02 / 0.2 - 1e-3)  # cost / budget
+
+
+# --- import hygiene ---------------------------------------------------------------------
+
+
+def test_importing_bpcourse_and_the_explorer_logic_loads_no_matplotlib_or_ipywidgets():
+    code = ("import sys, bpcourse, bpcourse.explorers, bpcourse.training_run; "
+            "print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

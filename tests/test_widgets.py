@@ -1,0 +1,316 @@
+"""The widgets, built headless: change a control, check that what they show changed."""
+
+import io
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from bpcourse import TwoLayerNet, layers
+from bpcourse import explorers as E
+from bpcourse import widgets as W
+from bpcourse.explorer_plots import StaticFigure
+
+
+@pytest.fixture(autouse=True)
+def no_training_thread_outlives_a_test():
+    """Every test joins the training threads it starts: none may leak into the next test."""
+    yield
+    alive = [t for t in threading.enumerate() if t.name == "bpcourse-training" and t.is_alive()]
+    assert not alive, f"a test left {len(alive)} training thread(s) running"
+
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def blobs(n=240, classes=3, side=8, seed=0):
+    """Tiny "digits": each class lights its own band of an 8x8 image, plus noise."""
+    rng = np.random.default_rng(seed)
+    t = rng.integers(0, classes, size=n)
+    x = 0.3 * rng.random((n, side * side))
+    for k in range(classes):
+        x[t == k, 2 * k * side:(2 * k + 1) * side] += 0.7
+    return x, t
+
+
+def shown_texts(w):
+    return [t.get_text() for t in w.plot.ax.texts]
+
+
+# --- lesson 3 ---------------------------------------------------------------------------
+
+
+def test_shopping_explorer_redraws_the_graph_from_the_layers():
+    w = W.shopping_explorer()
+    assert bytes(w.image.value).startswith(PNG)
+    texts = shown_texts(w)
+    for number in ("715", "2.2", "110", "3.3", "165", "650"):
+        assert number in texts
+    assert "price = <b>715</b>" in w.readout.value
+    before = w.image.value
+
+    w.apple.value = 150  # 150·2 + 150·3 = 750, × 1.1 = 825
+    texts = shown_texts(w)
+    assert "825" in texts and "715" not in texts
+    assert "300" in texts and "165" in texts  # apple total forward, ∂price/∂apple_num = 150·1.1
+    assert "price = <b>825</b>" in w.readout.value
+    assert w.image.value != before
+
+    w.tax.value = 1.0
+    assert w.graph["tax"].grad == 750 and "750" in shown_texts(w)
+    assert E.shopping_values(**w.values()).gradients == {n: w.graph[n].grad
+                                                         for n in E.SHOPPING_INPUTS}
+
+
+def test_shopping_explorer_displays_as_a_widget_with_a_short_text_form():
+    w = W.shopping_explorer()
+    bundle = w._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"] == "ShoppingExplorer()"
+
+
+# --- lesson 4 ---------------------------------------------------------------------------
+
+
+def test_activation_explorer_follows_the_layer_and_the_controls():
+    w = W.activation_explorer("ReLU", x=1.0, dout=1.0)
+    xs, y = w.plot.curve.get_data()
+    np.testing.assert_array_equal(y, np.maximum(xs, 0))
+    assert "<b>1</b>" in w.readout.value
+
+    w.x.value = -2.0
+    assert w.plot.point.get_data()[1][0] == 0.0 and w.point.dx == 0.0
+    assert "Relu.backward(1)</code> = <b>0</b>" in w.readout.value
+
+    w.kind.value = "Sigmoid"
+    w.x.value, w.dout.value = 0.5, 2.0
+    layer = layers.Sigmoid()
+    y = layer.forward(np.array([0.5]))[0]
+    dx = layer.backward(np.array([2.0]))[0]
+    assert (w.point.y, w.point.dx) == (y, dx)
+    assert w.plot.point.get_data()[1][0] == y
+    xs, curve = w.plot.curve.get_data()
+    np.testing.assert_array_equal(curve, layers.Sigmoid().forward(xs))
+    assert f"{dx:.4g}" in w.readout.value and f"{dx:.4g}" in w.plot.backward_text.get_text()
+    assert w.plot.ax_d.get_ylim()[1] < 0.5  # rescaled from ReLU's 0..1 to Sigmoid's 0..0.25
+
+
+# --- lesson 2 ---------------------------------------------------------------------------
+
+
+def test_numerical_gradient_explorer_marks_h_and_tabulates_both_errors():
+    w = W.numerical_gradient_explorer()
+    assert w.plot.h_line.get_xdata()[0] == pytest.approx(1e-4)
+    forward_err = w.plot.markers["forward"].get_ydata()[0]
+    central_err = w.plot.markers["central"].get_ydata()[0]
+    assert forward_err == pytest.approx(1e-6, rel=1e-3) and central_err < 1e-10
+    assert "1.00e-06" in w.readout.value and "truncation" in w.readout.value
+
+    w.h.value = 1e-11
+    assert w.plot.h_line.get_xdata()[0] == pytest.approx(1e-11)
+    assert w.plot.markers["central"].get_ydata()[0] > central_err
+    assert "rounding (h too fine)" in w.readout.value and "1.0e-11" in w.readout.value
+
+    curve_before = w.plot.lines["central"].get_ydata().copy()
+    w.function.value = "sin"
+    assert not np.array_equal(w.plot.lines["central"].get_ydata(), curve_before)
+    assert "0.54030230586814" in w.readout.value  # cos(1)
+    assert "sin" in w.plot.ax.get_title()
+
+
+# --- static fallbacks -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [
+    W.shopping_figure, W.activation_figure, W.numerical_gradient_figure])
+def test_static_fallbacks_show_themselves_as_png(make):
+    fig = make()
+    assert isinstance(fig, StaticFigure)
+    assert fig._repr_png_().startswith(PNG)
+
+
+def test_static_fallbacks_show_the_values_they_are_given():
+    fig = W.shopping_figure(apple=150)
+    assert "825" in [t.get_text() for t in fig.axes[0].texts]
+    fig = W.activation_figure("Sigmoid", x=0.0, dout=2.0)
+    assert "0.5" in fig.axes[1].texts[0].get_text()  # dx = 2 × 0.25
+
+
+# --- lesson 6: the dashboard ------------------------------------------------------------
+
+
+@pytest.fixture
+def data():
+    x, t = blobs(300)
+    xt, tt = blobs(96, seed=1)
+    return x, t, xt, tt
+
+
+def wait_for(condition, timeout=30.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError("condition not met in time")
+        time.sleep(0.005)
+
+
+def test_dashboard_trains_in_the_background_and_shows_curves_and_mistakes(data):
+    d = W.training_dashboard(*data, hidden_size=10, iters_num=200, batch_size=20,
+                             eval_size=100)
+    assert d.network is None and d.stop_button.disabled and "Train" in d.status.value
+    empty_curves, empty_grid = d.image.value, d.mistakes_image.value
+    d.train_button.click()
+    try:
+        assert d.train_button.disabled and d.hidden_size.disabled
+    finally:
+        assert d.wait(60)
+    assert not d.train_button.disabled and not d.hidden_size.disabled and d.stop_button.disabled
+    assert len(d.history.loss) == 200 and not d.history.stopped
+    assert d.progress.value == d.progress.max == 200 and d.progress.bar_style == "success"
+    assert "Done: 200 iterations" in d.status.value
+    accuracy = d.network.accuracy(data[2], data[3])
+    assert f"{accuracy:.4f}" in d.status.value and accuracy > 0.9
+    xs, loss = d.plot.loss_line.get_data()
+    assert len(loss) == 200 and d.plot.ax_loss.get_xlim() == (0, 200)
+    assert list(d.plot.test_line.get_ydata()) == d.history.test_acc
+    assert "100-image subset" in d.plot.ax_acc.get_title() and "100 of the 300" in d.note.value
+    assert "every 15 iterations (300 images ÷ batch size 20)" in d.note.value
+    # measured at the last iteration anyway, so no second, identical test accuracy
+    assert d.plot.acc_text.get_text().startswith("at iteration 199:\n")
+    assert "after iteration" not in d.plot.acc_text.get_text()
+    assert d.image.value != empty_curves and d.mistakes_image.value != empty_grid
+    assert d.mistakes_plot.n_wrong == round((1 - accuracy) * len(data[2]))
+
+
+def test_dashboard_stop_button_stops_cleanly_and_keeps_the_network(data):
+    d = W.training_dashboard(*data, hidden_size=10, iters_num=20000, batch_size=10)
+    d.start()
+    try:
+        wait_for(lambda: d.training.iteration >= 20)
+        assert d.running and not d.stop_button.disabled
+        learned = d.network
+        d.stop_button.click()
+    finally:
+        d.stop()
+        assert d.wait(60)
+    assert d.history.stopped and len(d.history.loss) < 20000
+    assert d.network is learned and d.progress.bar_style == "warning"
+    assert "Stopped after" in d.status.value and "keeps what it learned" in d.status.value
+    final = d.network.accuracy(data[2], data[3])
+    stopped_at = len(d.history.loss) - 1
+    assert f"after iteration {stopped_at}:\ntest {final:.3f}" in d.plot.acc_text.get_text()
+    # the network is usable and trained: its first weights moved from their start
+    start = TwoLayerNet(64, 10, 3, rng=0, dtype=np.float64).params["W1"]
+    assert not np.array_equal(d.network.params["W1"], start)
+
+
+def test_dashboard_reports_a_failing_run_instead_of_hanging(data):
+    x, t, xt, tt = data
+    d = W.training_dashboard(x, t, xt, tt[:10], iters_num=100)  # mismatched test targets
+    d.start()
+    assert d.wait(60)
+    assert "Training failed" in d.status.value and d.progress.bar_style == "danger"
+    assert not d.train_button.disabled
+
+
+def test_training_and_mistakes_static_fallbacks(data):
+    from bpcourse import train
+
+    x, t, xt, tt = data
+    net = TwoLayerNet(64, 10, 3, rng=0)
+    history = train(net, x, t, xt, tt, iters_num=50, batch_size=20, verbose=False)
+    fig = W.training_figure(history, 50)
+    assert list(fig.axes[0].lines[0].get_ydata()) == history.loss
+    fig = W.mistakes_figure(TwoLayerNet(64, 10, 3, weight_init_std=1.0, rng=0), xt, tt)
+    assert "test digits wrong" in fig._suptitle.get_text()
+    assert fig._repr_png_().startswith(PNG)
+
+
+# --- lesson 6: look inside --------------------------------------------------------------
+
+
+def test_look_inside_follows_the_index_and_jumps_to_mistakes(data):
+    x, t, xt, tt = data
+    net = TwoLayerNet(64, 6, 3, weight_init_std=1.0, rng=5)  # untrained: plenty of mistakes
+    w = W.look_inside(net, xt, tt, index=0)
+    first_image = w.plot.image.get_array().copy()
+    w.index.value = 5
+    assert w.view.index == 5 and "#5" in w.plot.ax_image.get_title()
+    np.testing.assert_array_equal(w.plot.image.get_array(), xt[5].reshape(8, 8))
+    assert not np.array_equal(first_image, w.plot.image.get_array())
+    heights = [bar.get_height() for bar in w.plot.bars]
+    np.testing.assert_allclose(heights, w.view.probs)
+    np.testing.assert_array_equal(w.plot.grad.get_array(),
+                                  net.input_gradient(xt[5:6], tt[5:6]).reshape(8, 8))
+    assert f"label {tt[5]}" in w.readout.value
+
+    w.next_mistake.click()
+    wrong = E.mistakes(net, xt, tt)[0]
+    assert w.index.value == wrong[wrong > 5][0]
+    assert w.view.predicted != w.view.label and "wrong" in w.readout.value
+
+
+def test_look_inside_needs_a_network(data):
+    with pytest.raises(ValueError, match="Train"):
+        W.look_inside(None, data[2], data[3])
+
+
+def test_look_inside_on_the_dashboards_network(data):
+    d = W.training_dashboard(*data, hidden_size=10, iters_num=100, batch_size=20)
+    d.start()
+    assert d.wait(60)
+    w = W.look_inside(d.network, data[2], data[3], index=3)
+    assert w.view.probs[w.view.label] > 0.5 and bytes(w.image.value).startswith(PNG)
+
+
+def test_live_training_frames_redraw_only_the_curves_and_match_a_full_draw():
+    from PIL import Image
+
+    from bpcourse.training import TrainingHistory
+    from bpcourse.training_plots import TrainingPlot
+
+    def history(n, flat=False):
+        loss = [1.5] * n if flat else list(2.0 * np.exp(-np.arange(n) / 300) + 0.1)
+        epochs = list(range(0, n, 200))
+        acc = 0.3 if flat else 0.8
+        return TrainingHistory(loss=loss, epochs=epochs, train_acc=[acc] * len(epochs),
+                               test_acc=[acc - 0.1] * len(epochs))
+
+    plot = TrainingPlot()
+    plot.update(history(400, flat=True), 1000, 100)  # curves the next frame must wipe out
+    first = plot.render_png(60)
+    key = plot._background_key
+    plot.update(history(900), 1000, 100)
+    live = plot.render_png(60)
+    assert plot._background_key == key  # same axes: the background bitmap was reused
+    assert live != first
+    full = W.png_bytes(plot.fig, 60)
+
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=int)
+
+    differ = np.abs(pixels(live) - pixels(full)) > 40
+    assert differ.mean() < 0.001  # antialiasing where curves cross, nothing more
+
+
+def test_the_lesson6_names_are_reachable_from_bpcourse_widgets():
+    from bpcourse import training_widgets
+
+    assert W.training_dashboard is training_widgets.training_dashboard
+    assert W.LookInside is training_widgets.LookInside
+    assert set(W.__all__) >= {"training_dashboard", "look_inside", "shopping_figure"}
+    with pytest.raises(AttributeError):
+        W.no_such_widget  # noqa: B018
+
+
+def test_unflattened_images_and_one_hot_labels_work_too(data):
+    x, t, xt, tt = data
+    images, one_hot = xt.reshape(-1, 8, 8), np.eye(3)[tt]  # load_mnist(flatten=False, one_hot)
+    d = W.training_dashboard(x.reshape(-1, 8, 8), np.eye(3)[t], images, one_hot,
+                             hidden_size=10, iters_num=100, batch_size=20)
+    d.start()
+    assert d.wait(60)
+    assert d.network.params["W1"].shape == (64, 10) and "Done" in d.status.value
+    w = W.look_inside(d.network, images, one_hot, index=2)
+    assert w.view.label == tt[2] and w.view.image.shape == (8, 8)
