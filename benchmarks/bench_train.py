@@ -1,0 +1,325 @@
+"""How fast does the course train MNIST, against a textbook-style NumPy version and PyTorch?
+
+    python benchmarks/bench_train.py [--data-dir DIR] [--threads N|default] [--runs N]
+                                     [--no-torch] [--nbval-time]
+
+Prints one table, measured in one run: training with the book's settings by the course,
+by chapter 5's code written out below in our own words, and by PyTorch CPU autograd (if
+torch imports), each in a fresh subprocess, with final test accuracy (they must agree
+within 0.5 points, else FAIL and exit status 1) and peak memory; notebook 6's full
+gradient check, batched against the loop; ``import bpcourse``; and with --nbval-time,
+``pytest notebooks/``. ``--threads`` (default 1) sets the BLAS/OpenMP threads of every
+subprocess. benchmarks/README.md says what each row means and why one thread.
+The data comes from ``--data-dir`` or $BPCOURSE_DATA; nothing is downloaded.
+This is a benchmark to run by hand, not a timed test.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = 0
+SETTINGS = {"iters_num": 10000, "batch_size": 100, "learning_rate": 0.1}
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def clock():
+    return time.perf_counter(), time.process_time()
+
+
+def since(start):
+    """(wall, CPU) seconds since ``start = clock()``."""
+    return tuple(now - then for now, then in zip(clock(), start, strict=True))
+
+
+# --- the textbook-style reference: chapter 5's code, in our own words -----------------------
+
+class BookRelu:
+    def forward(self, x):
+        self.mask = x <= 0
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        dout[self.mask] = 0
+        return dout
+
+
+class BookAffine:
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+
+    def forward(self, x):
+        self.x = x
+        return np.dot(x, self.W) + self.b
+
+    def backward(self, dout):
+        self.dW = np.dot(self.x.T, dout)
+        self.db = np.sum(dout, axis=0)
+        return np.dot(dout, self.W.T)
+
+
+class BookSoftmaxWithLoss:
+    def forward(self, x, t):
+        self.t = t
+        shifted = x - np.max(x, axis=1, keepdims=True)
+        self.y = np.exp(shifted) / np.sum(np.exp(shifted), axis=1, keepdims=True)
+        n = len(x)
+        return -np.sum(np.log(self.y[np.arange(n), t.argmax(axis=1)] + 1e-7)) / n
+
+    def backward(self, dout=1):
+        return (self.y - self.t) / len(self.t)
+
+
+class BookTwoLayerNet:
+    def __init__(self, params):
+        self.params = {key: value.copy() for key, value in params.items()}  # float64
+        self.layers = OrderedDict()
+        self.layers["Affine1"] = BookAffine(self.params["W1"], self.params["b1"])
+        self.layers["Relu1"] = BookRelu()
+        self.layers["Affine2"] = BookAffine(self.params["W2"], self.params["b2"])
+        self.last_layer = BookSoftmaxWithLoss()
+
+    def predict(self, x):
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        return self.last_layer.forward(self.predict(x), t)
+
+    def accuracy(self, x, t):
+        return np.sum(self.predict(x).argmax(axis=1) == t.argmax(axis=1)) / len(x)
+
+    def gradient(self, x, t):
+        self.loss(x, t)
+        dout = self.last_layer.backward(1)
+        for layer in reversed(self.layers.values()):
+            dout = layer.backward(dout)
+        return {"W1": self.layers["Affine1"].dW, "b1": self.layers["Affine1"].db,
+                "W2": self.layers["Affine2"].dW, "b2": self.layers["Affine2"].db}
+
+
+def train_reference(x_train, t_train, x_test, t_test, init):
+    network = BookTwoLayerNet(init)
+    t_train, t_test = np.eye(10)[t_train], np.eye(10)[t_test]  # one-hot, float64
+    rng = np.random.default_rng(SEED)  # its choice() draws the same batches as train's
+    iters, batch_size, lr = SETTINGS.values()
+    iter_per_epoch = max(len(x_train) // batch_size, 1)
+    start = clock()
+    for i in range(iters):
+        batch = rng.choice(len(x_train), batch_size)
+        x_batch, t_batch = x_train[batch], t_train[batch]
+        grad = network.gradient(x_batch, t_batch)
+        for key in ("W1", "b1", "W2", "b2"):
+            network.params[key] -= lr * grad[key]
+        network.loss(x_batch, t_batch)  # the book records the loss with a second forward pass
+        if i % iter_per_epoch == 0 or i == iters - 1:
+            network.accuracy(x_train, t_train)
+            test_acc = network.accuracy(x_test, t_test)
+    return (*since(start), float(test_acc))
+
+
+def train_torch(x_train, t_train, x_test, t_test, init, threads):
+    import torch
+
+    if threads != "default":
+        torch.set_num_threads(int(threads))
+    x, t = torch.from_numpy(x_train), torch.from_numpy(t_train.astype(np.int64))
+    xt, tt = torch.from_numpy(x_test), torch.from_numpy(t_test.astype(np.int64))
+    params = {key: torch.tensor(value, requires_grad=True) for key, value in init.items()}
+    optimizer = torch.optim.SGD(params.values(), lr=SETTINGS["learning_rate"])
+    iters, batch_size, _ = SETTINGS.values()
+    batches = torch.from_numpy(
+        np.random.default_rng(SEED).integers(0, len(x_train), size=(iters, batch_size)))
+    iter_per_epoch = max(len(x_train) // batch_size, 1)
+
+    def predict(v):
+        return torch.relu(v @ params["W1"] + params["b1"]) @ params["W2"] + params["b2"]
+
+    start = clock()
+    for i, batch in enumerate(batches):
+        loss = torch.nn.functional.cross_entropy(predict(x[batch]), t[batch])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        loss.item()  # what the course records every iteration
+        if i % iter_per_epoch == 0 or i == iters - 1:
+            with torch.inference_mode():
+                (predict(x).argmax(dim=1) == t).float().mean().item()
+                test_acc = (predict(xt).argmax(dim=1) == tt).float().mean().item()
+    return (*since(start), float(test_acc), torch.__version__)
+
+
+# --- one measurement, in a fresh process ------------------------------------------------------
+
+def rss_mib():
+    """Resident memory now, MiB (Linux); ru_maxrss is the peak so far."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def worker(kind, data_dir, threads):
+    from bpcourse import TwoLayerNet, datasets, train
+
+    datasets.MIRRORS = []  # a benchmark that downloads would measure the network
+    (x_train, t_train), (x_test, t_test) = datasets.load_mnist(normalize=True, data_dir=data_dir)
+    result = {"baseline_rss": rss_mib(), "baseline_peak": peak_mib()}
+    if kind == "torch":
+        import torch  # noqa: F401  (after the baseline, before the clocks)
+    dtype = np.float64 if kind == "reference" else np.float32
+    network = TwoLayerNet(784, 50, 10, weight_init_std=0.01, rng=SEED, dtype=dtype)
+    if kind == "course":
+        start = clock()
+        history = train(network, x_train, t_train, x_test, t_test, seed=SEED, verbose=False,
+                        **SETTINGS)
+        result["seconds"], result["cpu"] = since(start)
+        result["test_acc"] = history.test_acc[-1]
+    elif kind == "reference":
+        result["seconds"], result["cpu"], result["test_acc"] = train_reference(
+            x_train, t_train, x_test, t_test, network.params)
+    else:
+        (result["seconds"], result["cpu"], result["test_acc"],
+         result["version"]) = train_torch(x_train, t_train, x_test, t_test, network.params,
+                                          threads)
+    result.update(peak=peak_mib(), blas=blas_info())
+    print(json.dumps(result))
+
+
+def blas_info():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed"
+    return "; ".join(f"{p.get('internal_api')} {p.get('version')} {p.get('architecture')} "
+                     f"threads={p.get('num_threads')}" for p in threadpool_info())
+
+
+def child_env(threads, unset=()):
+    env = {key: value for key, value in os.environ.items() if key not in unset}
+    for var in THREAD_VARS:
+        if threads == "default":
+            env.pop(var, None)
+        else:
+            env[var] = str(threads)
+    return env
+
+
+def run(args, *cmd, unset=()):
+    """stdout of ``python *cmd`` in a fresh process with the chosen thread settings."""
+    done = subprocess.run([sys.executable, *cmd], capture_output=True, text=True, cwd=ROOT,
+                          env=child_env(args.threads, unset))
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def measure(args, runs):
+    """{label: best result} of each (label, kind, unset) in ``runs``, run round-robin."""
+    results = {label: [] for label, _, _ in runs}
+    for _ in range(args.runs):  # interleaved, so a busy spell hits every trainer alike
+        for label, kind, unset in runs:
+            out = run(args, __file__, "--worker", kind, "--data-dir", args.data_dir,
+                      "--threads", args.threads, unset=unset)
+            results[label].append(json.loads(out.splitlines()[-1]))
+    return {label: {**min(rs, key=lambda r: r["seconds"]),
+                    "peak": max(r["peak"] for r in rs),
+                    "baseline_peak": max(r["baseline_peak"] for r in rs)}
+            for label, rs in results.items()}
+
+
+def import_seconds(args, statement, repeats=7):
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    return min(float(run(args, "-c", code)) for _ in range(repeats))
+
+
+def nbval_row(args):
+    if not list((ROOT / "notebooks").glob("*.ipynb")):
+        return "| `pytest notebooks/` (nbval) | skipped: notebooks/ holds no notebooks yet | |"
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks/"], cwd=ROOT,
+                          capture_output=True, text=True, env=child_env(args.threads))
+    summary = (done.stdout.strip().splitlines() or ["no output"])[-1]
+    return f"| `pytest notebooks/` (nbval) | {time.perf_counter() - start:.1f} s | {summary} |"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default=os.environ.get("BPCOURSE_DATA"))
+    parser.add_argument("--threads", default="1", help="a number, or 'default'")
+    parser.add_argument("--runs", type=int, default=1, help="best of N runs of each trainer")
+    parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--nbval-time", action="store_true")
+    parser.add_argument("--worker", choices=["course", "reference", "torch"],
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if not args.data_dir:
+        parser.error("give --data-dir or set BPCOURSE_DATA to a folder with the four .gz files")
+    if args.worker:
+        return worker(args.worker, args.data_dir, args.threads)
+
+    load = os.getloadavg()[0]
+    print(f"{os.cpu_count()} cores, load average {load:.1f} at start"
+          + (" (busy: times are inflated)" if load > 0.5 else "")
+          + f"; BLAS threads: {args.threads}; best of {args.runs} run(s); numpy {np.__version__}")
+    runs = [("course: `bpcourse.train`, float32", "course", ())]
+    blas_vars = [var for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if var in os.environ]
+    if blas_vars:
+        runs.append((f"course, with {' and '.join(blas_vars)} unset", "course", blas_vars))
+    runs.append(("textbook-style NumPy, float64", "reference", ()))
+    torch_note = None
+    if args.no_torch:
+        torch_note = "PyTorch: skipped (--no-torch)"
+    elif subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode:
+        torch_note = "PyTorch: skipped, torch is not importable (pip install -e '.[bench]')"
+    else:
+        runs.append(("PyTorch CPU autograd, float32", "torch", ()))
+    rows = measure(args, runs)
+    course = rows[runs[0][0]]
+    print(f"BLAS as threadpoolctl reports it: {course['blas']}")
+
+    failed = False
+    print("\n| run | wall s | CPU s | times the course's: wall / CPU | final test acc "
+          "| peak RSS MiB | after loading NumPy + data: RSS / peak MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, r in rows.items():
+        off = abs(r["test_acc"] - course["test_acc"]) > 0.005
+        failed |= off
+        name += f" ({r['version']})" if "version" in r else ""
+        print(f"| {name} | {r['seconds']:.2f} | {r['cpu']:.2f} | "
+              f"{r['seconds'] / course['seconds']:.2f}x / {r['cpu'] / course['cpu']:.2f}x | "
+              f"{r['test_acc']:.4f}{' FAIL: >0.5 points from the course' if off else ''} | "
+              f"{r['peak']:.0f} | {r['baseline_rss']:.0f} / {r['baseline_peak']:.0f} |")
+    if torch_note:
+        print(torch_note)
+
+    print("\n| other | time | note |\n|---|---:|---|")
+    print(run(args, str(ROOT / "benchmarks" / "bench_gradcheck.py"), "--data-dir", args.data_dir,
+              "--table-rows").rstrip())
+    bare = import_seconds(args, "import bpcourse")
+    used = import_seconds(args, "import bpcourse; bpcourse.TwoLayerNet")
+    print(f"| `import bpcourse` | {bare * 1000:.1f} ms | fresh interpreter, best of 7; "
+          f"with NumPy (first use of `bpcourse.TwoLayerNet`): {used * 1000:.0f} ms |")
+    print(nbval_row(args) if args.nbval_time else
+          "| `pytest notebooks/` (nbval) | not run | pass --nbval-time |")
+    if failed:
+        print("FAIL: final test accuracies differ by more than 0.5 points")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

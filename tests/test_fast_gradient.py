@@ -1,0 +1,139 @@
+"""The batched numerical gradient measures what the element-by-element loop measures."""
+
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+from bpcourse import TwoLayerNet, numerical_gradient
+from bpcourse.functions import softmax_cross_entropy
+from bpcourse.gradient import batched_numerical_gradient, compare_gradients, gradient_check
+from bpcourse.layers import Affine, MulLayer, Relu, Sigmoid, SoftmaxWithLoss
+
+
+def mnist_like(n=3, seed=0):
+    """n images shaped like MNIST's: 784 pixels in [0, 1], most of them blank."""
+    rng = np.random.default_rng(seed)
+    x = np.where(rng.random((n, 784)) < 0.2, rng.random((n, 784)), 0.0)
+    return x, rng.integers(0, 10, size=n)
+
+
+@pytest.fixture(scope="module")
+def real_shaped():
+    """Notebook 6's check: TwoLayerNet(784, 50, 10), float64, 3 images; both gradients.
+
+    The loop takes a few seconds, so the module computes it once.
+    """
+    x, t = mnist_like()
+    net = TwoLayerNet(784, 50, 10, rng=0)
+    analytic = {k: v.copy() for k, v in net.gradient(x, t).items()}
+    return analytic, batched_numerical_gradient(net, x, t), net.numerical_gradient(x, t)
+
+
+def test_batched_equals_loop_entry_by_entry_on_a_real_shaped_network(real_shaped):
+    _, batched, loop = real_shaped
+    assert list(batched) == ["W1", "b1", "W2", "b2"]
+    for key in loop:
+        assert batched[key].shape == loop[key].shape and batched[key].dtype == np.float64
+        # both are central differences with h = 1e-4; they differ only by rounding noise
+        # (about 1e-12 here), far below any real backprop error
+        np.testing.assert_allclose(batched[key], loop[key], rtol=0, atol=1e-9, err_msg=key)
+    assert np.count_nonzero(loop["W1"]) > 1000  # the check compared real numbers, not zeros
+
+
+def test_the_mean_abs_differences_the_notebook_prints_agree(real_shaped):
+    analytic, batched, loop = real_shaped
+    fast, slow = compare_gradients(analytic, batched), compare_gradients(analytic, loop)
+    for key in slow:
+        # These means are rounding noise of about 1e-12 to 1e-10: the two methods round
+        # differently, so they agree to about 1% (closer than they vary across BLAS builds).
+        assert fast[key].mean_abs == pytest.approx(slow[key].mean_abs, rel=0.02), key
+        assert fast[key].mean_abs < 1e-9 and fast[key].max_rel < 1e-6, key
+
+
+def net_built_like_two_layer_net(seed=0):
+    """A deeper network with Sigmoid as well: Affine-Sigmoid-Affine-Relu-Affine."""
+    rng = np.random.default_rng(seed)
+    net = TwoLayerNet(6, 5, 4, weight_init_std=0.5, rng=seed)
+    net.params.update(W3=rng.normal(size=(4, 3)), b3=rng.normal(size=3))
+    net.layers = OrderedDict([
+        ("Affine1", Affine(net.params["W1"], net.params["b1"], input_grad=False)),
+        ("Sigmoid1", Sigmoid()),
+        ("Affine2", Affine(net.params["W2"], net.params["b2"])),
+        ("Relu2", Relu()),
+        ("Affine3", Affine(net.params["W3"], net.params["b3"])),
+    ])
+    return net
+
+
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_any_network_built_like_two_layer_net(one_hot):
+    rng = np.random.default_rng(1)
+    x, labels = rng.normal(size=(4, 2, 3)), rng.integers(0, 3, size=4)  # images get flattened
+    t = np.eye(3)[labels] if one_hot else labels
+    net = net_built_like_two_layer_net()
+    batched = batched_numerical_gradient(net, x, t)
+    loop = net.numerical_gradient(x, t)
+    assert set(batched) == {"W1", "b1", "W2", "b2", "W3", "b3"}
+    for key in loop:
+        np.testing.assert_allclose(batched[key], loop[key], rtol=0, atol=1e-9, err_msg=key)
+
+
+def test_step_size_chunks_and_state():
+    x, t = np.random.default_rng(2).random((3, 12)), np.array([0, 3, 1])
+    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1)
+    before = {k: v.copy() for k, v in net.params.items()}
+    whole = batched_numerical_gradient(net, x, t, h=1e-3)
+    chunked = batched_numerical_gradient(net, x, t, h=1e-3, max_rows=7)  # 1 entry a chunk
+    # the layers are left holding this batch, not thousands of stacked copies
+    assert net.layers["Affine2"].x.shape == (3, 6)
+    assert net.last_layer.loss == net.loss(x, t)
+    for key, param in net.params.items():
+        loop = numerical_gradient(lambda _: float(net.loss(x, t)), param, h=1e-3)
+        np.testing.assert_allclose(whole[key], loop, rtol=0, atol=1e-9, err_msg=key)
+        np.testing.assert_allclose(chunked[key], whole[key], rtol=0, atol=1e-12, err_msg=key)
+        assert param.tobytes() == before[key].tobytes()  # the parameters are never nudged
+
+
+def test_float32_network_gets_float32_gradients():
+    x, t = np.random.default_rng(3).random((2, 12)), np.array([0, 3])
+    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1, dtype=np.float32)
+    grads = batched_numerical_gradient(net, x, t)
+    assert all(g.dtype == np.float32 for g in grads.values())
+
+
+def test_gradient_check_methods_and_errors():
+    x, t = np.random.default_rng(4).random((3, 12)), np.array([2, 0, 1])
+    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1)
+    fast, slow = gradient_check(net, x, t), gradient_check(net, x, t, method="loop")
+    for key in slow:
+        assert fast[key].mean_abs < 1e-9 and slow[key].mean_abs < 1e-9, key
+    with pytest.raises(ValueError, match="method must be 'batched' or 'loop'"):
+        gradient_check(net, x, t, method="fast")
+
+    net.layers["Mul"] = MulLayer()
+    with pytest.raises(TypeError, match="not MulLayer; use method='loop'"):
+        batched_numerical_gradient(net, x, t)
+    del net.layers["Mul"]
+    net.params["extra"] = np.zeros(3)
+    with pytest.raises(TypeError, match=r"\['extra'\] are not the W or b"):
+        batched_numerical_gradient(net, x, t)
+    del net.params["extra"]
+    net.last_layer = Relu()
+    with pytest.raises(TypeError, match="SoftmaxWithLoss last_layer"):
+        gradient_check(net, x, t)
+
+
+def test_softmax_cross_entropy_per_sample_losses():
+    x = np.random.default_rng(5).normal(size=(4, 3))
+    labels = np.array([0, 2, 1, 1])
+    mean, y = softmax_cross_entropy(x, labels)
+    for t in (labels, np.eye(3)[labels]):
+        each, y_each = softmax_cross_entropy(x, t, reduction="none")
+        assert each.shape == (4,)
+        np.testing.assert_allclose(each, -np.log(y[np.arange(4), labels]), rtol=1e-12)
+        assert each.mean() == pytest.approx(mean, rel=1e-15)
+        np.testing.assert_array_equal(y_each, y)
+    assert SoftmaxWithLoss().forward(x, labels) == mean
+    with pytest.raises(ValueError, match="reduction must be 'mean' or 'none'"):
+        softmax_cross_entropy(x, labels, reduction="sum")
