@@ -10,6 +10,7 @@ stream output, so a re-run changes only what really changed. Run it after editin
 (the notebooks show its source) and commit the result.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -43,6 +44,9 @@ def refresh(path):
 
 
 def main(args):
+    # the same single BLAS thread as nbval's runs (notebooks/conftest.py says why)
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
     paths = [Path(a).resolve() for a in args] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     for path in paths:
         print(f"executing {path.relative_to(ROOT)}", flush=True)
