@@ -75,7 +75,9 @@ def as_label_indices(t, num_classes):
             f"(N, {num_classes}); got dtype {t.dtype} and shape {t.shape}"
         )
     t = t.reshape(-1)
-    if t.size and (t.min() < 0 or t.max() >= num_classes):
+    # unsigned labels (MNIST's are uint8) cannot be negative: one pass over them, not two
+    negative = t.dtype.kind == "i" and t.size and t.min() < 0
+    if t.size and (negative or t.max() >= num_classes):
         raise ValueError(
             f"labels must lie in 0..{num_classes - 1}; got values from {t.min()} to {t.max()}"
         )
@@ -143,4 +145,4 @@ def softmax_cross_entropy(x, t, reduction="mean"):
         losses = -(onehot * log_y).sum(axis=1)
     else:
         losses = -log_y[np.arange(x.shape[0]), labels]
-    return (losses.mean() if reduction == "mean" else losses), e / s
+    return (losses.sum() / len(losses) if reduction == "mean" else losses), e / s

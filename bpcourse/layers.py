@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .functions import as_label_indices, sigmoid, softmax_cross_entropy
+from .functions import sigmoid, softmax_cross_entropy
 
 __all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"]
 
@@ -208,7 +208,7 @@ class SoftmaxWithLoss:
         if t.ndim == x.ndim and t.size == self.y.size:
             self.t = t.reshape(self.y.shape).astype(self.y.dtype, copy=False)
         else:
-            self.t = as_label_indices(t, self.y.shape[1])
+            self.t = t.reshape(-1)  # label indices, which softmax_cross_entropy has checked
         return self.loss
 
     def backward(self, dout=1):

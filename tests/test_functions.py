@@ -79,3 +79,28 @@ def test_softmax_cross_entropy_from_logits_is_finite_and_right():
 def test_bad_targets_name_what_was_expected(t, message):
     with pytest.raises(ValueError, match=message):
         cross_entropy_error(np.full((2, 3), 1 / 3), t)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64])
+def test_as_label_indices_checks_the_range_of_signed_and_unsigned_labels(dtype):
+    from bpcourse.functions import as_label_indices
+
+    assert as_label_indices(np.array([0, 9, 3], dtype=dtype), 10).tolist() == [0, 9, 3]
+    with pytest.raises(ValueError, match=r"0\.\.9; got values from 0 to 10"):
+        as_label_indices(np.array([0, 10], dtype=dtype), 10)
+    if dtype is np.int64:
+        with pytest.raises(ValueError, match=r"0\.\.9; got values from -1 to 3"):
+            as_label_indices(np.array([-1, 3], dtype=dtype), 10)
+    assert as_label_indices(np.array([], dtype=dtype), 10).shape == (0,)
+
+
+def test_softmax_with_loss_checks_uint8_labels_and_matches_one_hot():
+    from bpcourse.layers import SoftmaxWithLoss
+
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    labels = np.array([2, 0, 1, 1], dtype=np.uint8)
+    a, b = SoftmaxWithLoss(), SoftmaxWithLoss()
+    assert a.forward(x, labels) == pytest.approx(b.forward(x, np.eye(3)[labels]), rel=1e-6)
+    np.testing.assert_allclose(a.backward(), b.backward(), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"labels must lie in 0\.\.2; got values from 0 to 3"):
+        SoftmaxWithLoss().forward(x, np.array([0, 3, 1, 1], dtype=np.uint8))
