@@ -1,37 +1,18 @@
 """The widgets, built headless: change a control, check that what they show changed."""
 
 import io
-import threading
 import time
 
 import numpy as np
 import pytest
+from conftest import blobs
 
 from bpcourse import TwoLayerNet, layers
 from bpcourse import explorers as E
 from bpcourse import widgets as W
 from bpcourse.explorer_plots import StaticFigure
 
-
-@pytest.fixture(autouse=True)
-def no_training_thread_outlives_a_test():
-    """Every test joins the training threads it starts: none may leak into the next test."""
-    yield
-    alive = [t for t in threading.enumerate() if t.name == "bpcourse-training" and t.is_alive()]
-    assert not alive, f"a test left {len(alive)} training thread(s) running"
-
-
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def blobs(n=240, classes=3, side=8, seed=0):
-    """Tiny "digits": each class lights its own band of an 8x8 image, plus noise."""
-    rng = np.random.default_rng(seed)
-    t = rng.integers(0, classes, size=n)
-    x = 0.3 * rng.random((n, side * side))
-    for k in range(classes):
-        x[t == k, 2 * k * side:(2 * k + 1) * side] += 0.7
-    return x, t
 
 
 def shown_texts(w):
