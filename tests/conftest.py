@@ -1,8 +1,7 @@
-"""Shared test settings, the thread-leak guard and a tiny synthetic data set."""
+"""Shared test settings and the thread-leak guard."""
 
 import threading
 
-import numpy as np
 import pytest
 from hypothesis import settings
 
@@ -18,13 +17,3 @@ def no_training_thread_outlives_a_test():
     yield
     alive = [t for t in threading.enumerate() if t.name == "bpcourse-training" and t.is_alive()]
     assert not alive, f"a test left {len(alive)} training thread(s) running"
-
-
-def blobs(n=240, classes=3, side=8, seed=0):
-    """Tiny "digits": each class lights its own band of an 8x8 image, plus noise."""
-    rng = np.random.default_rng(seed)
-    t = rng.integers(0, classes, size=n)
-    x = 0.3 * rng.random((n, side * side))
-    for k in range(classes):
-        x[t == k, 2 * k * side:(2 * k + 1) * side] += 0.7
-    return x, t

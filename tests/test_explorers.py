@@ -7,9 +7,9 @@ import time
 
 import numpy as np
 import pytest
-from conftest import blobs
 from hypothesis import given
 from hypothesis import strategies as st
+from synthetic_data import blobs
 
 from bpcourse import TwoLayerNet, layers, numerical_gradient
 from bpcourse import explorers as E

@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import blobs
+from synthetic_data import blobs
 
 from bpcourse import TwoLayerNet, layers
 from bpcourse import explorers as E
