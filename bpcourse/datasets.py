@@ -120,8 +120,7 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, *, data_dir=No
     found or downloaded. An existing array cache built from files with the expected
     checksums is used without looking at the folders at all.
     """
-    checksums = _checksums()
-    npz = mnist_cache.npz_path(mnist_cache_dir(), checksums)
+    npz, checksums = _array_cache()
     arrays = mnist_cache.read_npz(npz, checksums)
     if arrays is None:
         cache = mnist_cache.writable_folder(mnist_cache_dir())
@@ -156,6 +155,12 @@ def _labels(t, one_hot):
 def _checksums():
     # Read at call time, so that a table a test swapped in takes effect.
     return [SHA256[name] for name in FILES]
+
+
+def _array_cache():
+    """(path of the array cache for the current checksums, those checksums)."""
+    checksums = _checksums()
+    return mnist_cache.npz_path(mnist_cache_dir(), checksums), checksums
 
 
 # --- finding and verifying the files ---------------------------------------------------
@@ -274,9 +279,10 @@ def main(argv=None):
     print("MNIST is ready; every file matches its SHA-256:")
     for name in FILES:
         print(f"  {name:28} {found[name][1]}")
-    checksums = _checksums()
-    npz = mnist_cache.npz_path(mnist_cache_dir(), checksums)
-    if cache is not None and mnist_cache.read_npz(npz, checksums) is None:
+    npz, checksums = _array_cache()
+    if cache is not None:
+        # The arrays were just verified: write them, rather than read a whole old cache
+        # back only to see whether it is still good.
         mnist_cache.write_npz(npz, arrays, checksums)
     print(f"Array cache: {npz if npz.is_file() else '(none: the cache folder is not writable)'}")
     x, x_test = arrays["x_train"], arrays["x_test"]

@@ -15,6 +15,7 @@ __all__ = [
     "numerical_gradient",
     "batched_numerical_gradient",
     "gradient_check",
+    "compare_gradients",
     "GradientDifference",
 ]
 
@@ -75,6 +76,8 @@ def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
     grads = {}
     for key, param in network.params.items():
         i, is_weight = owner[key]
+        # forward again rather than reuse the pass above: the stacked passes for earlier
+        # keys overwrote the ``x`` this layer stores, which layer_input needs
         output = layers[i].forward(inputs[i])  # (N, M), not nudged
         # the input that entry (j, k) multiplies: x[:, j] for W, a column of ones for b
         layer_input = layers[i].x if is_weight else np.ones((n, 1), dtype=output.dtype)

@@ -49,10 +49,11 @@ def _unbroadcast(grad, shape):
 
 
 class MulLayer:
-    """Multiply node z = x * y (lesson 3). Scalars or arrays of one shape.
+    """Multiply node z = x * y (lesson 3). Scalars or arrays that NumPy broadcasts together.
 
     forward(x, y) -> z; backward(dout) -> (dx, dy) = (dout * y, dout * x):
-    each input receives the upstream gradient times the *other* input.
+    each input receives the upstream gradient times the *other* input, summed back down to
+    that input's shape if it was broadcast.
     """
 
     def __init__(self):
@@ -72,10 +73,11 @@ class MulLayer:
 
 
 class AddLayer:
-    """Add node z = x + y (lesson 3). Scalars or arrays of one shape.
+    """Add node z = x + y (lesson 3). Scalars or arrays that NumPy broadcasts together.
 
     forward(x, y) -> z; backward(dout) -> (dx, dy) = (dout, dout):
-    an add node passes the upstream gradient on unchanged.
+    an add node passes the upstream gradient on unchanged (summed back down to an input's
+    shape if it was broadcast).
     """
 
     def __init__(self):
@@ -109,6 +111,7 @@ class Relu:
         self.mask = x <= 0
         # max(x, 0) is x with the masked entries set to 0, as a new array. The book copies
         # x and writes out[mask] = 0, which is several times slower: a branch per entry.
+        # (functions.relu is the same, but here the one line itself is the lesson.)
         return np.maximum(x, 0)
 
     def backward(self, dout):

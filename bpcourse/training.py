@@ -30,6 +30,8 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
           learning_rate=0.1, seed=0, verbose=True, progress=False, callback=None):
     """Train ``network`` in place with minibatch SGD, as in the last cell of chapter 5.
 
+    network: built like TwoLayerNet, with ``params``, ``gradient(x, t)``, ``accuracy(x, t)``
+    and a ``last_layer`` whose ``loss`` holds the loss of the last ``gradient`` call.
     x_train (N, D), t_train (N,) labels or (N, C) one-hot; likewise x_test, t_test.
     Every epoch (N / batch_size iterations, from the very first update on) and after the
     last iteration it measures the accuracy on all of the training and test data, and
@@ -51,6 +53,7 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     train_size = len(x_train)
     iter_per_epoch = max(train_size // batch_size, 1)
     batches = rng.integers(0, train_size, size=(iters_num, batch_size))
+    progress_every = max(iters_num // 50, 1)  # 50 redraws, not one per iteration
     history = TrainingHistory()
     start = time.perf_counter()
     for i, batch in enumerate(batches):
@@ -66,7 +69,7 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
             if verbose:
                 print(f"iteration {i:5d} | train acc {history.train_acc[-1]:.4f}"
                       f" | test acc {history.test_acc[-1]:.4f}")
-        if progress and (i + 1) % max(iters_num // 50, 1) == 0:
+        if progress and (i + 1) % progress_every == 0:
             _draw_progress(i + 1, iters_num)
         if callback is not None and callback(i, history):
             history.stopped = True

@@ -647,6 +647,16 @@ def test_cli_fetches_verifies_and_says_where(tiny, cache, capsys):
     assert f"Array cache: {npz}" in out and "5 training and 3 test images" in out
 
 
+def test_cli_leaves_a_good_array_cache_even_over_a_broken_one(tiny, cache, capsys):
+    assert datasets.main(["--data-dir", str(tiny.folder)]) == 0
+    [npz] = npz_files(cache)
+    npz.write_bytes(b"not a zip")
+    assert datasets.main(["--data-dir", str(tiny.folder)]) == 0
+    assert npz_files(cache) == [npz] and leftovers(cache) == []
+    with np.load(npz, allow_pickle=False) as z:
+        np.testing.assert_array_equal(z["t_train"], TRAIN_T)
+
+
 def test_cli_reports_failure_without_a_traceback(tiny, capsys):
     assert datasets.main([]) == 1
     err = capsys.readouterr().err
