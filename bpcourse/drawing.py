@@ -16,6 +16,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
+from bpcourse.formatting import format_value  # re-exported: figures and tests use it here
+
 FORWARD_COLOR = "#0072B2"  # Okabe-Ito blue
 BACKWARD_COLOR = "#D55E00"  # Okabe-Ito vermillion
 INK = "#1a1a1a"
@@ -25,34 +27,6 @@ _PT = 72 * UNIT_INCHES  # points per layout unit
 RADIUS = 0.42  # op circle radius, layout units
 GAP = 0.2  # distance between a forward arrow and its backward twin
 ARROW = "-|>,head_length=0.7,head_width=0.35"
-
-
-def format_value(value, fmt=None):
-    """Text for a number on a picture: 220.00000000000003 -> "220", 0.2350037 -> "0.235".
-
-    Lessons 1 to 5, wherever a graph shows numbers.
-    ``fmt`` is None (4 significant digits, no float noise), a format spec such as ".2f",
-    or a callable value -> str. Arrays of up to 4 numbers are listed, larger ones give their
-    shape. Negative numbers use a true minus sign (−), which reads better on a projector.
-    """
-    if callable(fmt):
-        return fmt(value)
-    if value is None:  # not computed yet
-        return "?"
-    if np.ndim(value) > 0:
-        arr = np.asarray(value)
-        if arr.size > 4:
-            return f"shape {arr.shape}"
-        return "[" + ", ".join(format_value(v, fmt) for v in arr.ravel()) + "]"
-    if fmt:
-        text = format(value, fmt)
-    elif float(value) == 0:
-        text = "0"
-    elif 1e-4 <= abs(float(value)) < 1e6:
-        text = np.format_float_positional(float(value), precision=4, fractional=False, trim="-")
-    else:
-        text = f"{float(value):.3e}"
-    return text.replace("-", "−")
 
 
 def _label_text(template, number, fmt):
@@ -303,9 +277,9 @@ def _plan_size(plan):
 def figure_size(graph, mode="both", fontsize=16, legend=True, title=None):
     """(width, height) in inches at which :func:`draw_graph` draws ``graph`` at full size.
 
-    Lessons 1 and 3 (the shopping widgets). For a widget: once
-    ``fig = plt.figure(figsize=figure_size(g)); ax = fig.add_axes((0, 0, 1, 1))``, then
-    ``draw_graph(g, ax=ax)`` on every change. Runs the graph to know its numbers.
+    Lesson 3: the shopping explorer's figure (:class:`bpcourse.explorer_plots.ShoppingPlot`)
+    is made this size once, ``ax = fig.add_axes((0, 0, 1, 1))``, then each change is
+    ``draw_graph(g, ax=ax)``. Runs the graph to know its numbers.
     """
     graph.run()
     width, height = _plan_size(plan_graph(graph, mode, None, fontsize, legend, title))

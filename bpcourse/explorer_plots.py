@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 from PIL import Image  # matplotlib's own dependency for writing PNG
 
 from bpcourse import explorers as E
-from bpcourse.drawing import BACKWARD_COLOR, FORWARD_COLOR, UNIT_INCHES, draw_graph, plan_graph
+from bpcourse.drawing import BACKWARD_COLOR, FORWARD_COLOR, INK, draw_graph, figure_size
+from bpcourse.formatting import format_value
 
 __all__ = [
     "StaticFigure", "png_bytes", "agg_canvas", "encode_png",
@@ -28,7 +29,6 @@ __all__ = [
     "shopping_figure", "activation_figure", "numerical_gradient_figure",
 ]
 
-INK = "#1a1a1a"
 FORWARD_DIFF_COLOR = "#009E73"  # Okabe-Ito green and purple: not the graph pictures'
 CENTRAL_DIFF_COLOR = "#CC79A7"  # blue/orange, which mean forward/backward pass there
 ERROR_FLOOR = 1e-17  # errors of exactly 0 cannot go on a log scale; they are drawn here
@@ -81,30 +81,26 @@ def png_bytes(fig, dpi=100):
 class ShoppingPlot:
     """The apples-and-oranges graph with values (blue, above) and gradients (orange, below).
 
-    ``update(g)`` redraws the run graph ``g`` into the same Axes (``ax``) of ``fig``: the
-    layout does not depend on the numbers, so the picture stays put while they change.
+    The Figure is sized for graph ``g`` (see :func:`bpcourse.drawing.figure_size`) but
+    empty until ``update(g)``, which redraws the run graph ``g`` into the same Axes
+    (``ax``): the layout does not depend on the numbers, so the picture stays put while
+    they change.
     """
 
     def __init__(self, g, fontsize=15):
         self.fontsize = fontsize
-        x0, x1, y0, y1 = plan_graph(g, "both", fontsize=fontsize).limits
-        self.fig = StaticFigure(figsize=((x1 - x0) * UNIT_INCHES, (y1 - y0) * UNIT_INCHES))
+        self.fig = StaticFigure(figsize=figure_size(g, fontsize=fontsize))
         self.ax = self.fig.add_axes([0, 0, 1, 1])
-        self.update(g)
 
     def update(self, g):
         draw_graph(g, self.ax, fontsize=self.fontsize, run=False)
         return self
 
-    def texts(self):
-        """Every text on the picture (labels, values, gradients), e.g. for a test."""
-        return [t.get_text() for t in self.ax.texts]
-
 
 def shopping_figure(apple=100, apple_num=2, orange=150, orange_num=3, tax=1.1):
     """Static fallback of the shopping explorer (lesson 3): the graph for fixed inputs."""
     g = E.shopping_graph(apple, apple_num, orange, orange_num, tax)
-    return ShoppingPlot(g).fig
+    return ShoppingPlot(g).update(g).fig
 
 
 # --- lesson 4: activation layers --------------------------------------------------------
@@ -121,8 +117,7 @@ class ActivationPlot:
         self.xs = np.linspace(-6, 6, 601) if xs is None else np.asarray(xs, dtype=float)
         self.fig = StaticFigure(figsize=(10, 3.8), layout="constrained")
         self.ax_f, self.ax_d = self.fig.subplots(1, 2)
-        style = dict(color=FORWARD_COLOR, lw=2.2)
-        (self.curve,) = self.ax_f.plot([], [], **style)
+        (self.curve,) = self.ax_f.plot([], [], color=FORWARD_COLOR, lw=2.2)
         (self.tangent,) = self.ax_f.plot([], [], color=INK, lw=1.2, ls="--")
         (self.point,) = self.ax_f.plot([], [], "o", color=INK, ms=8)
         (self.d_curve,) = self.ax_d.plot([], [], color=BACKWARD_COLOR, lw=2.2)
@@ -157,15 +152,11 @@ class ActivationPlot:
         half = 1.2  # half-length of the tangent along x: long enough to read its slope
         self.tangent.set_data([point.x - half, point.x + half],
                               [point.y - half * point.local, point.y + half * point.local])
-        self.backward_text.set_text(
-            f"x = {_num(point.x)}:  y = {_num(point.y)},  dy/dx = {_num(point.local)}\n"
-            f"backward: dx = dout × dy/dx = {_num(point.dout)} × {_num(point.local)}"
-            f" = {_num(point.dx)}")
+        x, y, dout, dx, local = (format_value(v, ".4g") for v in
+                                   (point.x, point.y, point.dout, point.dx, point.local))
+        self.backward_text.set_text(f"x = {x}:  y = {y},  dy/dx = {local}\n"
+                                    f"backward: dx = dout × dy/dx = {dout} × {local} = {dx}")
         return self
-
-
-def _num(value):
-    return f"{value:.4g}".replace("-", "−")
 
 
 def activation_figure(name="Sigmoid", x=1.0, dout=1.0):
@@ -221,13 +212,10 @@ class NumericalGradientPlot:
             err = E.difference_errors(name, self.hs)
             self.lines["forward"].set_data(self.hs, np.maximum(err.forward, ERROR_FLOOR))
             self.lines["central"].set_data(self.hs, np.maximum(err.central, ERROR_FLOOR))
-            guides = {"forward_guide": self.hs * abs(fn.d2) / 2,
-                      "central_guide": self.hs**2 * abs(fn.d3) / 6,
-                      "rounding_guide": np.finfo(float).eps * abs(float(fn.f(fn.x))) / self.hs}
-            for key, values in guides.items():
+            for key, values in E.error_estimates(name, self.hs)._asdict().items():
                 # a zero estimate (f‴ = 0 for a quadratic) has no line to draw
                 shown = np.where(values >= ERROR_FLOOR, values, np.nan)
-                self.lines[key].set_data(self.hs, shown)
+                self.lines[key + "_guide"].set_data(self.hs, shown)
             self.ax.set_title(f"Numerical derivative of {fn.label}: exact value "
                               f"{float(fn.df(fn.x)):.6g}")
             self.name = name

@@ -27,6 +27,7 @@ __all__ = [
     "ACTIVATIONS", "ActivationPoint", "activation_point", "activation_curves",
     "DIFF_FUNCTIONS", "DiffFunction", "DifferenceErrors", "H_MIN", "H_MAX", "BOOK_H",
     "h_grid", "forward_difference", "central_difference", "difference_errors",
+    "ErrorEstimates", "error_estimates",
     "image_shape", "predictions", "mistakes", "DigitView", "look_inside_values",
     "private_view",
 ]
@@ -138,8 +139,8 @@ def activation_curves(name, xs):
 class DiffFunction(NamedTuple):
     """A function with known derivatives, for the numerical-gradient explorer.
 
-    f and df work elementwise on arrays. d2 and d3 (the 2nd and 3rd derivatives at x) feed
-    the dashed error estimates: forward truncation h|f''|/2, central h²|f'''|/6.
+    f and df work elementwise on arrays; d2 and d3, the 2nd and 3rd derivatives at x, feed
+    :func:`error_estimates`.
     """
 
     label: str
@@ -201,6 +202,23 @@ def difference_errors(name, h=None):
     fwd = np.abs(forward_difference(fn.f, fn.x, h) - exact)
     cen = np.abs(central_difference(fn.f, fn.x, h) - exact)
     return DifferenceErrors(h, fwd, cen, exact)
+
+
+class ErrorEstimates(NamedTuple):
+    """Textbook error sizes at steps h: truncation of forward (h|f″|/2) and of central
+    (h²|f‴|/6) differences, and rounding (ε|f(x)|/h); the explorer's dashed lines."""
+
+    forward: np.ndarray
+    central: np.ndarray
+    rounding: np.ndarray
+
+
+def error_estimates(name, h):
+    """ErrorEstimates of DIFF_FUNCTIONS[name] at steps h (float or array); lesson 2."""
+    fn = DIFF_FUNCTIONS[name]
+    h = np.asarray(h, dtype=float)
+    return ErrorEstimates(h * abs(fn.d2) / 2, h**2 * abs(fn.d3) / 6,
+                          np.finfo(float).eps * abs(float(fn.f(fn.x))) / h)
 
 
 # --- lesson 6: looking at a trained network ---------------------------------------------

@@ -8,6 +8,7 @@ PNGs are written at 150 dpi without a "Software" stamp, so re-running gives the 
 """
 
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -33,28 +34,24 @@ def _panels(*specs):
     return fig
 
 
-def apple_forward():
-    """Lesson 1: the shopping graph's forward pass, 2 apples at 100 with tax 1.1 -> 220."""
-    return draw_graph(G.apple_graph(), mode="forward",
-                      title="Forward pass: 2 apples at 100 each, tax 1.1")[0]
+# Lessons 1 and 3: the shopping graphs, each drawn once forward only and once with its
+# backward pass: file -> (graph factory, mode, title)
+SHOPPING = {
+    "apple_forward.png": (G.apple_graph, "forward",
+                          "Forward pass: 2 apples at 100 each, tax 1.1"),
+    "apple_backward.png": (G.apple_graph, "both",
+                           "Backward pass: how much the price moves per unit of each input"),
+    "apple_orange_forward.png": (G.apple_orange_graph, "forward",
+                                 "Forward pass: 2 apples at 100, 3 oranges at 150, tax 1.1"),
+    "apple_orange_backward.png": (G.apple_orange_graph, "both",
+                                  "Backward pass through × and + nodes"),
+}
 
 
-def apple_backward():
-    """Lesson 1: the same graph with the gradient of the price written on every edge."""
-    return draw_graph(G.apple_graph(), mode="both",
-                      title="Backward pass: how much the price moves per unit of each input")[0]
-
-
-def apple_orange_forward():
-    """Lesson 3: apples and oranges, a + node joining two × nodes -> 715."""
-    return draw_graph(G.apple_orange_graph(), mode="forward",
-                      title="Forward pass: 2 apples at 100, 3 oranges at 150, tax 1.1")[0]
-
-
-def apple_orange_backward():
-    """Lesson 3: the apples-and-oranges graph with its backward pass."""
-    return draw_graph(G.apple_orange_graph(), mode="both",
-                      title="Backward pass through × and + nodes")[0]
+def shopping(name):
+    """The shopping figure ``name`` (a key of SHOPPING), lessons 1 and 3."""
+    make_graph, mode, title = SHOPPING[name]
+    return draw_graph(make_graph(), mode=mode, title=title)[0]
 
 
 def chain_rule():
@@ -77,7 +74,8 @@ def chain_rule():
     for src, dst, fwd, bwd in labels:
         edge = g.edge(src, dst)
         edge.fwd_label, edge.bwd_label = fwd, bwd
-    return draw_graph(g, title="Chain rule: z = t², t = x + y, so ∂z/∂x = ∂z/∂t · ∂t/∂x")[0]
+    return draw_graph(g, run=False,
+                      title="Chain rule: z = t², t = x + y, so ∂z/∂x = ∂z/∂t · ∂t/∂x")[0]
 
 
 def _two_input_graph(kind, x, y, dz, symbolic):
@@ -139,11 +137,12 @@ def sigmoid_graph():
     for node, text in zip([n for n in sym.nodes if n.kind == "op"], local, strict=True):
         node.label = text
     num = G.sigmoid_graph(0.5)
+    y = num.run()
     return _panels(
         (sym, "both", "Sigmoid y = 1 / (1 + exp(−x)) as a graph, with each node's local "
                       "derivative", False),
         (num, "both", "With numbers: x = 0.5, ∂L/∂y = 1, so ∂L/∂x = y(1 − y) = "
-                      f"{format_value(num.run() * (1 - num.run()))}", True),
+                      f"{format_value(y * (1 - y))}", True),
     )
 
 
@@ -199,10 +198,7 @@ def softmax_with_loss():
 
 
 FIGURES = {
-    "apple_forward.png": apple_forward,
-    "apple_backward.png": apple_backward,
-    "apple_orange_forward.png": apple_orange_forward,
-    "apple_orange_backward.png": apple_orange_backward,
+    **{name: partial(shopping, name) for name in SHOPPING},
     "chain_rule.png": chain_rule,
     "add_node_backward.png": add_node_backward,
     "mul_node_backward.png": mul_node_backward,

@@ -11,7 +11,7 @@ the × and + nodes delegate to the learner's MulLayer and AddLayer. No matplotli
 
 import numpy as np
 
-from bpcourse.ops import (  # noqa: F401  (re-exported: graph users build with these)
+from bpcourse.ops import (
     Add,
     AddConst,
     Dot,

@@ -9,6 +9,7 @@ so the shopping pictures show exactly what the learner's layers compute.
 import numpy as np
 
 from bpcourse import layers
+from bpcourse.formatting import format_value
 
 
 class Op:
@@ -98,7 +99,7 @@ class Scale(Op):
 
     def __init__(self, c):
         self.c = c
-        text = _num(c)
+        text = format_value(c, "g")
         self.symbol = f"×({text})" if c < 0 else f"×{text}"
 
     def forward(self, x):
@@ -113,7 +114,8 @@ class AddConst(Op):
 
     def __init__(self, c):
         self.c = c
-        self.symbol = f"+{_num(c)}" if c >= 0 else f"−{_num(-c)}"
+        text = format_value(abs(c), "g")
+        self.symbol = f"+{text}" if c >= 0 else f"−{text}"
 
     def forward(self, x):
         return x + self.c
@@ -174,7 +176,3 @@ class SoftmaxWithLossOp(Op):
     def backward(self, dout):
         dx = self.layer.backward(dout)
         return tuple(float(d) for d in dx) + (None,) * len(dx)
-
-
-def _num(c):
-    return f"{c:g}".replace("-", "−")

@@ -9,13 +9,14 @@ the training dashboard and the look-inside widget.
 import numpy as np
 
 from bpcourse import explorers as E
+from bpcourse.drawing import INK
 from bpcourse.explorer_plots import StaticFigure, agg_canvas, encode_png
 
 __all__ = ["TrainingPlot", "MistakesPlot", "LookInsidePlot", "training_figure",
            "mistakes_figure", "look_inside_figure"]
 
 LOSS_COLOR, TRAIN_COLOR, TEST_COLOR = "#0072B2", "#E69F00", "#009E73"  # Okabe-Ito
-INK_EDGE = "#1a1a1a"
+WRONG_COLOR = "#D55E00"  # Okabe-Ito vermillion: a wrong prediction's bar
 GRADIENT_CMAP = "RdBu_r"  # diverging: red = positive, blue = negative, white = 0
 SMOOTHING = 50  # iterations averaged in the smooth loss curve
 MAX_POINTS = 2000  # most points a loss curve is drawn with
@@ -70,20 +71,19 @@ class TrainingPlot:
 
     def update(self, history, iters_num=None, eval_size=None, final_test=None):
         """Show ``history``; ``final_test``: a test accuracy measured after the last step."""
-        loss = history.loss
+        loss = np.asarray(history.loss, dtype=float)
         steps = np.arange(len(loss))
         # the panel is ~450 px wide: every k-th of at most MAX_POINTS minibatch losses shows
         # the same noisy band at a fifth of the drawing time of all 10000
         k = -(-len(loss) // MAX_POINTS) or 1
-        self.loss_line.set_data(steps[::k], np.asarray(loss, dtype=float)[::k])
+        self.loss_line.set_data(steps[::k], loss[::k])
         self.smooth_line.set_data(steps[::k], _running_mean(loss, SMOOTHING)[::k])
         self.train_line.set_data(history.epochs, history.train_acc)
         self.test_line.set_data(history.epochs, history.test_acc)
         right = max(iters_num or len(loss), 1)
         for ax in (self.ax_loss, self.ax_acc):
             ax.set_xlim(0, right)
-        finite = np.asarray(loss, dtype=float)
-        finite = finite[np.isfinite(finite)]
+        finite = loss[np.isfinite(loss)]
         # 2.5 is above ln(10) = 2.3, the loss of an untrained 10-class net, so the axis
         # (and the blitted background) stays put unless a run diverges (too high a rate)
         top = max(2.5, 1.05 * finite.max()) if finite.size else 2.5
@@ -94,9 +94,9 @@ class TrainingPlot:
         if history.test_acc:  # measured once an epoch, so say when
             lines.append(f"at iteration {history.epochs[-1]}:\ntrain {history.train_acc[-1]:.3f}, "
                          f"test {history.test_acc[-1]:.3f}")
-        measured_last = bool(history.epochs) and history.epochs[-1] == len(history.loss) - 1
+        measured_last = bool(history.epochs) and history.epochs[-1] == len(loss) - 1
         if final_test is not None and not measured_last:  # stopped between two epochs
-            lines.append(f"after iteration {len(history.loss) - 1}:\ntest {final_test:.3f}")
+            lines.append(f"after iteration {len(loss) - 1}:\ntest {final_test:.3f}")
         self.acc_text.set_text("\n".join(lines))
         return self
 
@@ -127,9 +127,14 @@ def training_figure(history, iters_num=None, eval_size=None):
 
 
 class MistakesPlot:
-    """A rows × cols grid of digits the network gets wrong, "predicted (true)" over each."""
+    """A rows × cols grid of digits the network gets wrong, "predicted (true)" over each.
+
+    Lesson 6: the training dashboard shows it after a run, ``mistakes_figure`` without one.
+    ``n_wrong`` is how many were wrong in all (None before the first update).
+    """
 
     def __init__(self, rows=3, cols=8, shape=(28, 28)):
+        self.shape = shape
         self.fig = StaticFigure(figsize=(1.2 * cols, 1.35 * rows + 0.5), layout="constrained")
         self.axes = self.fig.subplots(rows, cols, squeeze=False).ravel()
         self.images = []
@@ -138,11 +143,11 @@ class MistakesPlot:
             ax.set_xticks([])
             ax.set_yticks([])
         self.title = self.fig.suptitle("train the network to see the digits it gets wrong")
-        self.n_wrong = self.n_total = None
+        self.n_wrong = None
 
     def update(self, images, predicted, true, n_wrong, n_total):
         """images (k, H, W) with k <= rows*cols; n_wrong of n_total were wrong in all."""
-        self.n_wrong, self.n_total = n_wrong, n_total
+        self.n_wrong = n_wrong
         for k, (ax, artist) in enumerate(zip(self.axes, self.images, strict=True)):
             ax.set_visible(k < len(images))
             if k < len(images):
@@ -158,8 +163,7 @@ class MistakesPlot:
         """Find the digits ``network`` gets wrong in x (N, D), t, and show the first ones."""
         wrong, predicted, true = E.mistakes(network, x, t)
         k = min(len(wrong), len(self.axes))
-        shape = E.image_shape(x.shape[1] if x.ndim == 2 else int(np.prod(x.shape[1:])))
-        images = np.asarray(x[wrong[:k]], dtype=float).reshape(k, *shape)
+        images = np.asarray(x[wrong[:k]], dtype=float).reshape(k, *self.shape)
         return self.update(images, predicted[:k], true[:k], len(wrong), len(x))
 
 
@@ -198,8 +202,8 @@ class LookInsidePlot:
             bar.set_height(p)
             right, chosen = k == view.label, k == view.predicted
             # the true label in green, a wrong prediction in red: colour plus outline
-            bar.set_color(TEST_COLOR if right else ("#D55E00" if chosen else "#BBBBBB"))
-            bar.set_edgecolor(INK_EDGE if chosen else "none")
+            bar.set_color(TEST_COLOR if right else (WRONG_COLOR if chosen else "#BBBBBB"))
+            bar.set_edgecolor(INK if chosen else "none")
             bar.set_linewidth(2 if chosen else 0)
         verdict = "right" if view.predicted == view.label else "WRONG"
         self.ax_image.set_title(f"test digit #{view.index}: label {view.label}", fontsize=11)
@@ -210,7 +214,6 @@ class LookInsidePlot:
         self.grad.set_data(view.grad)
         self.grad.set_clim(-scale, scale)
         return self
-
 
 
 def look_inside_figure(network, x, t, index=0):

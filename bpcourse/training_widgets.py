@@ -229,9 +229,6 @@ class LookInside(Explorer):
         self.plot = LookInsidePlot(E.image_shape(_pixels(x)), network.params["W2"].shape[1])
         self._finish(widgets.HBox([self.index, self.next_mistake]), [self.index])
 
-    def __repr__(self):
-        return "LookInside()"
-
     def update(self):
         v = self.view = E.look_inside_values(self.view_network, *self.data, self.index.value)
         self.plot.update(v)

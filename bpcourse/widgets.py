@@ -203,16 +203,15 @@ class NumericalGradientExplorer(Explorer):
         name, h = self.function.value, self.h.value
         self.plot.update(name, h)
         fn = E.DIFF_FUNCTIONS[name]
-        estimates = (E.forward_difference(fn.f, fn.x, h), E.central_difference(fn.f, fn.x, h))
-        errors = E.difference_errors(name, np.array([h]))
-        rounding = np.finfo(float).eps * abs(float(fn.f(fn.x))) / h
+        errors, guess = E.difference_errors(name, np.array([h])), E.error_estimates(name, h)
         cells = []
         for method, value, err, trunc in (
-                ("forward (f(x+h) − f(x)) / h", estimates[0], errors.forward[0],
-                 h * abs(fn.d2) / 2),
-                ("central (f(x+h) − f(x−h)) / 2h", estimates[1], errors.central[0],
-                 h**2 * abs(fn.d3) / 6)):
-            cause = "truncation (h too coarse)" if trunc > rounding else "rounding (h too fine)"
+                ("forward (f(x+h) − f(x)) / h", E.forward_difference(fn.f, fn.x, h),
+                 errors.forward[0], guess.forward),
+                ("central (f(x+h) − f(x−h)) / 2h", E.central_difference(fn.f, fn.x, h),
+                 errors.central[0], guess.central)):
+            cause = ("truncation (h too coarse)" if trunc > guess.rounding
+                     else "rounding (h too fine)")
             cells.append(f"<tr><td>{method}</td><td>{value:.15g}</td><td>{err:.2e}</td>"
                          f"<td>{cause}</td></tr>")
         self.readout.value = (

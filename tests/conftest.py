@@ -1,4 +1,4 @@
-"""Shared test settings and the thread-leak guard."""
+"""Shared test settings, the thread-leak guard and a spy on the lesson layers."""
 
 import threading
 
@@ -17,3 +17,31 @@ def no_training_thread_outlives_a_test():
     yield
     alive = [t for t in threading.enumerate() if t.name == "bpcourse-training" and t.is_alive()]
     assert not alive, f"a test left {len(alive)} training thread(s) running"
+
+
+@pytest.fixture
+def layer_calls(monkeypatch):
+    """Record "mul.forward", "add.backward", ... each time a MulLayer or AddLayer is used.
+
+    The graph's × and + nodes look the layers up at call time, so this shows that the
+    numbers on a picture come from the learner's layers, not from a formula.
+    """
+    from bpcourse import layers
+
+    calls = []
+
+    def spy(cls, name):
+        class Spy(cls):
+            def forward(self, x, y):
+                calls.append(f"{name}.forward")
+                return super().forward(x, y)
+
+            def backward(self, dout):
+                calls.append(f"{name}.backward")
+                return super().backward(dout)
+
+        return Spy
+
+    monkeypatch.setattr(layers, "MulLayer", spy(layers.MulLayer, "mul"))
+    monkeypatch.setattr(layers, "AddLayer", spy(layers.AddLayer, "add"))
+    return calls

@@ -39,23 +39,9 @@ def test_shopping_values_are_exactly_the_layers_apple_orange_numbers():
                                 "tax": 650.0}
 
 
-def test_shopping_numbers_come_from_the_layers_not_a_formula(monkeypatch):
-    calls = []
-
-    class SpyMul(layers.MulLayer):
-        def forward(self, x, y):
-            calls.append("mul")
-            return super().forward(x, y)
-
-    class SpyAdd(layers.AddLayer):
-        def backward(self, dout):
-            calls.append("add.backward")
-            return super().backward(dout)
-
-    monkeypatch.setattr(layers, "MulLayer", SpyMul)
-    monkeypatch.setattr(layers, "AddLayer", SpyAdd)
+def test_shopping_numbers_come_from_the_layers_not_a_formula(layer_calls):
     E.shopping_values(apple=120)
-    assert calls.count("mul") == 3 and calls.count("add.backward") == 1
+    assert layer_calls.count("mul.forward") == 3 and layer_calls.count("add.backward") == 1
 
 
 def test_set_shopping_inputs_reruns_the_graph_and_rejects_unknown_names():
@@ -128,6 +114,15 @@ def test_sin_central_difference_is_best_near_the_books_h():
     err = E.difference_errors("sin")
     best = err.h[np.argmin(err.central)]
     assert 1e-7 < best < 1e-3 and err.central.min() < 1e-10
+
+
+def test_error_estimates_cross_where_the_true_errors_are_smallest():
+    # the truncation and rounding estimates meet near the h with the smallest real error
+    h = E.h_grid()
+    guess, err = E.error_estimates("sin", h), E.difference_errors("sin", h)
+    cross = h[np.argmin(np.abs(np.log(guess.forward / guess.rounding)))]
+    assert abs(np.log10(cross / h[np.argmin(err.forward)])) < 1.5
+    assert not E.error_estimates("book", 1e-4).central  # f‴ = 0: no truncation estimate
 
 
 def test_central_difference_is_the_courses_numerical_gradient():

@@ -1,0 +1,36 @@
+"""How a number is written on a picture or in a readout (lessons 1 to 6).
+
+One formatter for the graph pictures (:mod:`bpcourse.drawing`), the operation symbols
+(:mod:`bpcourse.ops`, "×(−1)") and the explorers' readouts. No matplotlib here, so the
+graph engine can use it and ``import bpcourse.graph`` stays fast.
+"""
+
+import numpy as np
+
+
+def format_value(value, fmt=None):
+    """Text for a number on a picture: 220.00000000000003 -> "220", 0.2350037 -> "0.235".
+
+    Lessons 1 to 5, wherever a graph shows numbers, and the explorers' readouts.
+    ``fmt`` is None (4 significant digits, no float noise), a format spec such as ".2f",
+    or a callable value -> str. Arrays of up to 4 numbers are listed, larger ones give their
+    shape. Negative numbers use a true minus sign (−), which reads better on a projector.
+    """
+    if callable(fmt):
+        return fmt(value)
+    if value is None:  # not computed yet
+        return "?"
+    if np.ndim(value) > 0:
+        arr = np.asarray(value)
+        if arr.size > 4:
+            return f"shape {arr.shape}"
+        return "[" + ", ".join(format_value(v, fmt) for v in arr.ravel()) + "]"
+    if fmt:
+        text = format(value, fmt)
+    elif float(value) == 0:
+        text = "0"
+    elif 1e-4 <= abs(float(value)) < 1e6:
+        text = np.format_float_positional(float(value), precision=4, fractional=False, trim="-")
+    else:
+        text = f"{float(value):.3e}"
+    return text.replace("-", "−")
