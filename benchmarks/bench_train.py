@@ -4,10 +4,10 @@
                                      [--no-torch] [--nbval-time]
 
 Prints one table, measured in one run: training with the book's settings by the course,
-by chapter 5's code written out below in our own words, and by PyTorch CPU autograd (if
-torch imports), each in a fresh subprocess, with final test accuracy (they must agree
-within 0.5 points, else FAIL and exit status 1) and peak memory; notebook 6's full
-gradient check, batched against the loop; ``import bpcourse``; and with --nbval-time,
+by chapter 5's code written out in our own words (textbook_net.py), and by PyTorch CPU
+autograd (if torch imports), each in a fresh subprocess, with final test accuracy (they
+must agree within 0.5 points, else FAIL and exit status 1) and peak memory; notebook 6's
+full gradient check, batched against the loop; ``import bpcourse``; and with --nbval-time,
 ``pytest notebooks/``. ``--threads`` (default 1) sets the BLAS/OpenMP threads of every
 subprocess. benchmarks/README.md says what each row means and why one thread.
 The data comes from ``--data-dir`` or $BPCOURSE_DATA; nothing is downloaded.
@@ -21,113 +21,13 @@ import resource
 import subprocess
 import sys
 import time
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
+from textbook_net import SEED, SETTINGS, clock, since, train_reference
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED = 0
-SETTINGS = {"iters_num": 10000, "batch_size": 100, "learning_rate": 0.1}
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def clock():
-    return time.perf_counter(), time.process_time()
-
-
-def since(start):
-    """(wall, CPU) seconds since ``start = clock()``."""
-    return tuple(now - then for now, then in zip(clock(), start, strict=True))
-
-
-# --- the textbook-style reference: chapter 5's code, in our own words -----------------------
-
-class BookRelu:
-    def forward(self, x):
-        self.mask = x <= 0
-        out = x.copy()
-        out[self.mask] = 0
-        return out
-
-    def backward(self, dout):
-        dout[self.mask] = 0
-        return dout
-
-
-class BookAffine:
-    def __init__(self, W, b):
-        self.W, self.b = W, b
-
-    def forward(self, x):
-        self.x = x
-        return np.dot(x, self.W) + self.b
-
-    def backward(self, dout):
-        self.dW = np.dot(self.x.T, dout)
-        self.db = np.sum(dout, axis=0)
-        return np.dot(dout, self.W.T)
-
-
-class BookSoftmaxWithLoss:
-    def forward(self, x, t):
-        self.t = t
-        shifted = x - np.max(x, axis=1, keepdims=True)
-        self.y = np.exp(shifted) / np.sum(np.exp(shifted), axis=1, keepdims=True)
-        n = len(x)
-        return -np.sum(np.log(self.y[np.arange(n), t.argmax(axis=1)] + 1e-7)) / n
-
-    def backward(self, dout=1):
-        return (self.y - self.t) / len(self.t)
-
-
-class BookTwoLayerNet:
-    def __init__(self, params):
-        self.params = {key: value.copy() for key, value in params.items()}  # float64
-        self.layers = OrderedDict()
-        self.layers["Affine1"] = BookAffine(self.params["W1"], self.params["b1"])
-        self.layers["Relu1"] = BookRelu()
-        self.layers["Affine2"] = BookAffine(self.params["W2"], self.params["b2"])
-        self.last_layer = BookSoftmaxWithLoss()
-
-    def predict(self, x):
-        for layer in self.layers.values():
-            x = layer.forward(x)
-        return x
-
-    def loss(self, x, t):
-        return self.last_layer.forward(self.predict(x), t)
-
-    def accuracy(self, x, t):
-        return np.sum(self.predict(x).argmax(axis=1) == t.argmax(axis=1)) / len(x)
-
-    def gradient(self, x, t):
-        self.loss(x, t)
-        dout = self.last_layer.backward(1)
-        for layer in reversed(self.layers.values()):
-            dout = layer.backward(dout)
-        return {"W1": self.layers["Affine1"].dW, "b1": self.layers["Affine1"].db,
-                "W2": self.layers["Affine2"].dW, "b2": self.layers["Affine2"].db}
-
-
-def train_reference(x_train, t_train, x_test, t_test, init):
-    network = BookTwoLayerNet(init)
-    t_train, t_test = np.eye(10)[t_train], np.eye(10)[t_test]  # one-hot, float64
-    rng = np.random.default_rng(SEED)  # its choice() draws the same batches as train's
-    iters, batch_size, lr = SETTINGS.values()
-    iter_per_epoch = max(len(x_train) // batch_size, 1)
-    start = clock()
-    for i in range(iters):
-        batch = rng.choice(len(x_train), batch_size)
-        x_batch, t_batch = x_train[batch], t_train[batch]
-        grad = network.gradient(x_batch, t_batch)
-        for key in ("W1", "b1", "W2", "b2"):
-            network.params[key] -= lr * grad[key]
-        network.loss(x_batch, t_batch)  # the book records the loss with a second forward pass
-        if i % iter_per_epoch == 0 or i == iters - 1:
-            network.accuracy(x_train, t_train)
-            test_acc = network.accuracy(x_test, t_test)
-    return (*since(start), float(test_acc))
 
 
 def train_torch(x_train, t_train, x_test, t_test, init, threads):
@@ -219,22 +119,23 @@ def child_env(threads, unset=()):
     return env
 
 
-def run(args, *cmd, unset=()):
+def run(args, *cmd, unset=(), threads=None):
     """stdout of ``python *cmd`` in a fresh process with the chosen thread settings."""
+    threads = args.threads if threads is None else threads
     done = subprocess.run([sys.executable, *cmd], capture_output=True, text=True, cwd=ROOT,
-                          env=child_env(args.threads, unset))
+                          env=child_env(threads, unset))
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
     return done.stdout
 
 
 def measure(args, runs):
-    """{label: best result} of each (label, kind, unset) in ``runs``, run round-robin."""
-    results = {label: [] for label, _, _ in runs}
+    """{label: best result} of each (label, kind, unset, threads) in ``runs``, round-robin."""
+    results = {label: [] for label, *_ in runs}
     for _ in range(args.runs):  # interleaved, so a busy spell hits every trainer alike
-        for label, kind, unset in runs:
+        for label, kind, unset, threads in runs:
             out = run(args, __file__, "--worker", kind, "--data-dir", args.data_dir,
-                      "--threads", args.threads, unset=unset)
+                      "--threads", threads, unset=unset, threads=threads)
             results[label].append(json.loads(out.splitlines()[-1]))
     return {label: {**min(rs, key=lambda r: r["seconds"]),
                     "peak": max(r["peak"] for r in rs),
@@ -257,6 +158,18 @@ def nbval_row(args):
     return f"| `pytest notebooks/` (nbval) | {time.perf_counter() - start:.1f} s | {summary} |"
 
 
+def print_targets(rows, runs):
+    """The issue's training targets, against the fastest run of each other trainer."""
+    course = rows[runs[0][0]]["seconds"]
+    for kind, name, target in (("reference", "the textbook-style version", 5.0),
+                               ("torch", "PyTorch CPU", 1.0)):
+        times = [rows[label]["seconds"] for label, k, *_ in runs if k == kind]
+        if times:
+            ratio = min(times) / course
+            print(f"course against {name} at its fastest: {ratio:.2f}x faster "
+                  f"(target {target:g}x: {'met' if ratio >= target else 'MISSED'})")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=os.environ.get("BPCOURSE_DATA"))
@@ -276,18 +189,25 @@ def main(argv=None):
     print(f"{os.cpu_count()} cores, load average {load:.1f} at start"
           + (" (busy: times are inflated)" if load > 0.5 else "")
           + f"; BLAS threads: {args.threads}; best of {args.runs} run(s); numpy {np.__version__}")
-    runs = [("course: `bpcourse.train`, float32", "course", ())]
+    threads = args.threads
+    runs = [("course: `bpcourse.train`, float32", "course", (), threads)]
     blas_vars = [var for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if var in os.environ]
     if blas_vars:
-        runs.append((f"course, with {' and '.join(blas_vars)} unset", "course", blas_vars))
-    runs.append(("textbook-style NumPy, float64", "reference", ()))
+        runs.append((f"course, with {' and '.join(blas_vars)} unset", "course", blas_vars,
+                     threads))
+    runs.append(("textbook-style NumPy, float64", "reference", (), threads))
+    if threads != "default":
+        # the course measures accuracy in a second thread, so it can use both cores; this
+        # row lets the reference use them too, the only way its code can: BLAS threads
+        runs.append(("textbook-style NumPy, float64, BLAS threads as NumPy chooses",
+                     "reference", (), "default"))
     torch_note = None
     if args.no_torch:
         torch_note = "PyTorch: skipped (--no-torch)"
     elif subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode:
         torch_note = "PyTorch: skipped, torch is not importable (pip install -e '.[bench]')"
     else:
-        runs.append(("PyTorch CPU autograd, float32", "torch", ()))
+        runs.append(("PyTorch CPU autograd, float32", "torch", (), threads))
     rows = measure(args, runs)
     course = rows[runs[0][0]]
     print(f"BLAS as threadpoolctl reports it: {course['blas']}")
@@ -306,6 +226,7 @@ def main(argv=None):
               f"{r['peak']:.0f} | {r['baseline_rss']:.0f} / {r['baseline_peak']:.0f} |")
     if torch_note:
         print(torch_note)
+    print_targets(rows, runs)
 
     print("\n| other | time | note |\n|---|---:|---|")
     print(run(args, str(ROOT / "benchmarks" / "bench_gradcheck.py"), "--data-dir", args.data_dir,

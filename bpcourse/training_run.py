@@ -12,6 +12,7 @@ never more than ``plot_budget`` of the time (a slow redraw makes the next one wa
 No matplotlib or ipywidgets here: the logic is tested without a notebook.
 """
 
+import copy
 import threading
 import time
 
@@ -50,7 +51,16 @@ class SubsetAccuracy:
         self._x_subset, self._t_subset = x_train[indices], t_train[indices]
 
     def __getattr__(self, name):
+        if name == "network":  # not set yet: copy.deepcopy builds the object empty first
+            raise AttributeError(name)
         return getattr(self.network, name)
+
+    def __deepcopy__(self, memo):
+        # train() measures accuracy on a deep copy of the network; the copy shares the
+        # data, which nothing writes to (and is large), and copies only the network
+        clone = copy.copy(self)
+        clone.network = copy.deepcopy(self.network, memo)
+        return clone
 
     def accuracy(self, x, t, *args, **kwargs):
         if x is self._x_train:

@@ -13,10 +13,11 @@ settings.load_profile("course")
 
 @pytest.fixture(autouse=True)
 def no_training_thread_outlives_a_test():
-    """Every test joins the training threads it starts: none may leak into the next test."""
+    """Every test joins the threads it starts (training, accuracy): none may leak onward."""
     yield
-    alive = [t for t in threading.enumerate() if t.name == "bpcourse-training" and t.is_alive()]
-    assert not alive, f"a test left {len(alive)} training thread(s) running"
+    alive = [t.name for t in threading.enumerate()
+             if t.name.startswith("bpcourse-") and t.is_alive()]
+    assert not alive, f"a test left threads running: {alive}"
 
 
 @pytest.fixture

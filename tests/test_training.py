@@ -57,3 +57,57 @@ def test_mismatched_lengths_are_reported():
     x, t, xt, tt = toy_data()
     with pytest.raises(ValueError, match="x_train 300, t_train 299"):
         train(TwoLayerNet(8, 4, 2), x, t[:-1], xt, tt)
+
+
+# --- the accuracies are measured on a copy of the network, in a second thread ---------
+
+
+def test_background_accuracies_are_those_of_the_network_at_that_iteration():
+    x, t, xt, tt = toy_data()
+    net = TwoLayerNet(8, 10, 2, weight_init_std=0.1, rng=0)
+    seen = {}
+
+    def measure_here(i, history):
+        # the callback runs right after iteration i's update, like the copy taken for it
+        if i % 10 == 0 or i == 99:
+            seen[i] = (net.accuracy(x, t), net.accuracy(xt, tt))
+
+    history = train(net, x, t, xt, tt, iters_num=100, batch_size=30, learning_rate=0.05,
+                    verbose=False, callback=measure_here)
+    assert history.epochs == sorted(seen)
+    measured = list(zip(history.train_acc, history.test_acc, strict=True))
+    assert measured == [seen[i] for i in history.epochs]
+    assert len(set(history.train_acc)) > 3  # the network changed between measurements
+
+
+def test_history_lists_stay_in_step_and_in_order_while_training():
+    x, t, xt, tt = toy_data()
+    lengths = []
+
+    def check(i, history):
+        lengths.append((len(history.epochs), len(history.train_acc), len(history.test_acc)))
+        assert history.epochs == sorted(history.epochs) and all(e <= i for e in history.epochs)
+
+    train(TwoLayerNet(8, 10, 2, rng=0), x, t, xt, tt, iters_num=200, batch_size=30,
+          verbose=False, callback=check)
+    assert all(a == b == c for a, b, c in lengths)
+
+
+def test_an_error_in_the_measuring_thread_reaches_the_caller():
+    x, t, xt, tt = toy_data()
+
+    class Broken(TwoLayerNet):
+        def accuracy(self, x, t, chunk_size=10000):
+            raise ArithmeticError("accuracy failed on purpose")
+
+    with pytest.raises(ArithmeticError, match="on purpose"):
+        train(Broken(8, 4, 2, rng=0), x, t, xt, tt, iters_num=50, batch_size=30,
+              verbose=False)
+
+
+def test_a_stop_still_records_the_measurement_it_started():
+    x, t, xt, tt = toy_data()
+    history = train(TwoLayerNet(8, 10, 2, rng=0), x, t, xt, tt, iters_num=1000,
+                    batch_size=30, verbose=False, callback=lambda i, h: i == 20)
+    assert history.stopped and history.epochs == [0, 10, 20]
+    assert len(history.train_acc) == len(history.test_acc) == 3
