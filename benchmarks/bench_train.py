@@ -4,12 +4,14 @@
                                      [--no-torch] [--nbval-time]
 
 Prints one table, measured in one run: training with the book's settings by the course,
-by chapter 5's code written out in our own words (textbook_net.py), and by PyTorch CPU
-autograd (if torch imports), each in a fresh subprocess, with final test accuracy (they
-must agree within 0.5 points, else FAIL and exit status 1) and peak memory; notebook 6's
-full gradient check, batched against the loop; ``import bpcourse``; and with --nbval-time,
-``pytest notebooks/``. ``--threads`` (default 1) sets the BLAS/OpenMP threads of every
-subprocess. benchmarks/README.md says what each row means and why one thread.
+by chapter 5's code written out in our own words (textbook_net.py), once with the chosen
+BLAS threads and once with NumPy's own choice, and by PyTorch CPU autograd (if torch
+imports), each in a fresh subprocess, with final test accuracy (they must agree within
+0.5 points, else FAIL and exit status 1) and peak memory; the targets met or missed against
+the fastest run of each; notebook 6's full gradient check, batched against the loop;
+``import bpcourse``; and with --nbval-time, ``pytest notebooks/``. ``--threads``
+(default 1) sets the BLAS/OpenMP threads of every subprocess (but that one reference run).
+benchmarks/README.md says what each row means and why one thread.
 The data comes from ``--data-dir`` or $BPCOURSE_DATA; nothing is downloaded.
 This is a benchmark to run by hand, not a timed test.
 """

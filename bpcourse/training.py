@@ -3,8 +3,7 @@
 import copy
 import sys
 import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,8 +45,10 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     Three choices make it fast without changing the maths: all minibatch indices are drawn
     up front (one call to the generator instead of 10000); the loss recorded is the one the
     gradient's own forward pass computed, instead of a second forward pass; and the
-    accuracies are measured on a copy of the network in a second thread, on the computer's
-    other core, while training goes on (see AccuracyMeter).
+    accuracies are measured on a copy of the network in a second thread, on another core if
+    there is one, while training goes on (see AccuracyMeter). So a measurement reaches
+    ``history`` (and the screen) one epoch late, when the next one starts; all of them are
+    there when ``train`` returns.
     """
     if len(x_train) != len(t_train) or len(x_test) != len(t_test):
         raise ValueError(
@@ -61,6 +62,7 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     progress_every = max(iters_num // 50, 1)  # 50 redraws, not one per iteration
     history = TrainingHistory()
     start = time.perf_counter()
+    # the meter measures accuracy in a second thread: see "Accuracy on the other core"
     with AccuracyMeter(x_train, t_train, x_test, t_test, history, verbose) as meter:
         for i, batch in enumerate(batches):
             grads = network.gradient(x_train[batch], t_train[batch])
@@ -69,14 +71,13 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
             history.loss.append(float(network.last_layer.loss))
 
             if i % iter_per_epoch == 0 or i == iters_num - 1:
-                meter.measure(i, network)  # in the background; recorded when done
-            meter.record_finished()
+                meter.measure(i, network)  # records the previous measurement, starts this one
             if progress and (i + 1) % progress_every == 0:
                 _draw_progress(i + 1, iters_num)
             if callback is not None and callback(i, history):
                 history.stopped = True
                 break
-        meter.record_finished(wait=True)
+        meter.finish()  # waits for the last measurement: nothing overlaps that one
     history.seconds = time.perf_counter() - start
     if progress:
         sys.stderr.write("\n")
@@ -87,48 +88,61 @@ class AccuracyMeter:
     """Measures a network's training and test accuracy in a second thread, for ``train``.
 
     Measuring all 60000 + 10000 MNIST images costs as much as a few hundred training steps,
-    and training would wait for it 17 times. But a measurement only needs the weights of
-    that moment: ``measure`` hands a copy of the network to a worker thread and returns at
-    once. NumPy releases Python's global lock inside its matrix products, so on a machine
-    with two cores both threads compute at the same time. The results are the numbers
-    measuring in the loop would give; ``record_finished`` appends them to the history in
-    order (and prints them if ``verbose``), a moment after their iteration.
+    and a run does it 18 times. But a measurement only needs the weights of one moment:
+    ``measure`` hands a deep copy of the network to a worker thread and returns. NumPy
+    releases Python's global lock during matrix products, the bulk of a measurement, so on
+    two cores both threads mostly run at once (the Python steps between products take
+    turns). The copy holds the same weights bit for bit, so the results are exactly those a
+    measurement in the loop would give.
+
+    Each result is recorded in ``history`` (and printed if ``verbose``) when the next
+    measurement starts, or by ``finish``: always one measurement late, however the threads
+    happen to be scheduled, so a callback that reads the history sees the same thing on
+    every run. A network that ``copy.deepcopy`` cannot copy is measured in the loop.
     """
 
     def __init__(self, x_train, t_train, x_test, t_test, history, verbose=False):
         self.data = (x_train, t_train, x_test, t_test)
         self.history = history
         self.verbose = verbose
-        self._pending = deque()  # (iteration, future), oldest first
+        self._pending = None  # (iteration, future) of the measurement under way
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bpcourse-accuracy")
 
     def measure(self, iteration, network):
-        """Start measuring ``network`` as it is now (a deep copy) in the worker thread."""
-        snapshot = copy.deepcopy(network)
-        self._pending.append((iteration, self._worker.submit(self._accuracies, snapshot)))
+        """Record the previous measurement, then start measuring ``network`` as it is now."""
+        self.finish()
+        try:
+            snapshot = copy.deepcopy(network)
+        except Exception:  # e.g. it holds a lock: measure the network itself, here and now
+            done = Future()
+            done.set_result(self._accuracies(network))
+            self._pending = (iteration, done)
+        else:
+            self._pending = (iteration, self._worker.submit(self._accuracies, snapshot))
 
     def _accuracies(self, network):
         x_train, t_train, x_test, t_test = self.data
         return network.accuracy(x_train, t_train), network.accuracy(x_test, t_test)
 
-    def record_finished(self, wait=False):
-        """Record the measurements that are done, in order; ``wait=True`` waits for all."""
-        while self._pending and (wait or self._pending[0][1].done()):
-            iteration, future = self._pending.popleft()
-            train_acc, test_acc = future.result()  # re-raises an error from the worker
-            self.history.epochs.append(iteration)
-            self.history.train_acc.append(train_acc)
-            self.history.test_acc.append(test_acc)
-            if self.verbose:
-                print(f"iteration {iteration:5d} | train acc {train_acc:.4f}"
-                      f" | test acc {test_acc:.4f}")
+    def finish(self):
+        """Record the measurement under way, if any, waiting for it to end."""
+        if self._pending is None:
+            return
+        (iteration, future), self._pending = self._pending, None
+        train_acc, test_acc = future.result()  # re-raises an error from the worker
+        self.history.epochs.append(iteration)
+        self.history.train_acc.append(train_acc)
+        self.history.test_acc.append(test_acc)
+        if self.verbose:
+            print(f"iteration {iteration:5d} | train acc {train_acc:.4f}"
+                  f" | test acc {test_acc:.4f}")
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
-        # after an error or an interrupt, drop what has not started and wait for the rest,
-        # so no thread outlives train()
+        # after an error or an interrupt too: wait for the worker, so no thread outlives
+        # train() (a measurement takes a fraction of a second)
         self._worker.shutdown(wait=True, cancel_futures=True)
 
 

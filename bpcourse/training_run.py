@@ -114,7 +114,11 @@ class TrainingRun:
         return self.thread is not None and self.thread.is_alive()
 
     def start(self):
-        """Run in a daemon thread (so a kernel restart never waits for it); returns self."""
+        """Run in a daemon thread, so a kernel restart does not wait for training; returns self.
+
+        (It may wait for ``train``'s accuracy thread to finish a measurement, a fraction of
+        a second.)
+        """
         if self.thread is not None:
             raise RuntimeError("a TrainingRun runs once; make a new one to train again")
         self.thread = threading.Thread(target=self.run, name="bpcourse-training", daemon=True)

@@ -1,3 +1,7 @@
+import copy
+import threading
+import time
+
 import numpy as np
 import pytest
 
@@ -33,6 +37,9 @@ def test_train_is_reproducible_with_a_seed():
         net = TwoLayerNet(8, 10, 2, rng=0)
         runs.append(train(net, x, t, xt, tt, iters_num=50, batch_size=20, verbose=False))
     assert runs[0].loss == runs[1].loss
+    # the accuracies come from another thread: they must not depend on its timing either
+    assert runs[0].epochs == runs[1].epochs == [0, 15, 30, 45, 49]
+    assert runs[0].train_acc == runs[1].train_acc and runs[0].test_acc == runs[1].test_acc
 
 
 def test_callback_stops_cleanly_and_the_network_keeps_its_state():
@@ -80,17 +87,77 @@ def test_background_accuracies_are_those_of_the_network_at_that_iteration():
     assert len(set(history.train_acc)) > 3  # the network changed between measurements
 
 
-def test_history_lists_stay_in_step_and_in_order_while_training():
+def test_a_callback_sees_every_measurement_but_the_latest_whatever_the_timing():
     x, t, xt, tt = toy_data()
-    lengths = []
+    points = [*range(0, 200, 10), 199]  # where train measures: every 10 iterations, last
+    seen = []
 
     def check(i, history):
-        lengths.append((len(history.epochs), len(history.train_acc), len(history.test_acc)))
-        assert history.epochs == sorted(history.epochs) and all(e <= i for e in history.epochs)
+        started = [p for p in points if p <= i]
+        seen.append(history.epochs == started[:-1]
+                    and len(history.train_acc) == len(history.test_acc) == len(started) - 1)
 
-    train(TwoLayerNet(8, 10, 2, rng=0), x, t, xt, tt, iters_num=200, batch_size=30,
-          verbose=False, callback=check)
-    assert all(a == b == c for a, b, c in lengths)
+    class SlowToMeasure(TwoLayerNet):
+        def accuracy(self, x, t, chunk_size=10000):
+            time.sleep(0.002)  # slower than a few training steps: results would come late
+            return super().accuracy(x, t, chunk_size)
+
+    history = train(SlowToMeasure(8, 10, 2, rng=0), x, t, xt, tt, iters_num=200,
+                    batch_size=30, verbose=False, callback=check)
+    assert len(seen) == 200 and all(seen)
+    assert history.epochs == points
+
+
+@pytest.mark.parametrize(("iters_num", "batch_size", "epochs"),
+                         [(0, 30, []), (1, 30, [0]), (5, 30, [0, 4]), (5, 100, [0, 3, 4])])
+def test_runs_shorter_than_an_epoch(iters_num, batch_size, epochs):
+    x, t, xt, tt = toy_data()
+    history = train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=iters_num,
+                    batch_size=batch_size, verbose=False)
+    assert len(history.loss) == iters_num and history.epochs == epochs
+    assert len(history.train_acc) == len(history.test_acc) == len(epochs)
+
+
+def test_one_hot_targets_are_measured_like_labels():
+    x, t, xt, tt = toy_data()
+    history = train(TwoLayerNet(8, 10, 2, weight_init_std=0.1, rng=0), x, np.eye(2)[t], xt,
+                    np.eye(2)[tt], iters_num=100, batch_size=30, verbose=False)
+    assert history.epochs == [*range(0, 100, 10), 99] and history.test_acc[-1] > 0.95
+
+
+def test_a_network_that_cannot_be_deep_copied_is_measured_in_the_loop():
+    x, t, xt, tt = toy_data()
+
+    class WithLock(TwoLayerNet):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.lock = threading.Lock()  # copy.deepcopy cannot copy a lock
+
+    with pytest.raises(TypeError):
+        copy.deepcopy(WithLock(8, 4, 2))
+    kwargs = {"iters_num": 60, "batch_size": 30, "verbose": False}
+    locked = train(WithLock(8, 10, 2, rng=0), x, t, xt, tt, **kwargs)
+    plain = train(TwoLayerNet(8, 10, 2, rng=0), x, t, xt, tt, **kwargs)
+    assert locked.epochs == plain.epochs == [*range(0, 60, 10), 59]
+    assert locked.train_acc == plain.train_acc and locked.test_acc == plain.test_acc
+
+
+def test_an_interrupt_during_a_measurement_leaves_no_thread_behind():
+    x, t, xt, tt = toy_data()
+
+    class Slow(TwoLayerNet):
+        def accuracy(self, x, t, chunk_size=10000):
+            time.sleep(0.2)
+            return super().accuracy(x, t, chunk_size)
+
+    def interrupt(i, history):
+        if i == 2:  # while the measurement of iteration 0 is still running
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(Slow(8, 4, 2, rng=0), x, t, xt, tt, iters_num=50, batch_size=30,
+              verbose=False, callback=interrupt)
+    assert not [th for th in threading.enumerate() if th.name.startswith("bpcourse-")]
 
 
 def test_an_error_in_the_measuring_thread_reaches_the_caller():
