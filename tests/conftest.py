@@ -12,7 +12,7 @@ settings.load_profile("course")
 
 
 @pytest.fixture(autouse=True)
-def no_training_thread_outlives_a_test():
+def no_course_thread_outlives_a_test():
     """Every test joins the threads it starts (training, accuracy): none may leak onward."""
     yield
     alive = [t.name for t in threading.enumerate()
