@@ -28,8 +28,9 @@ def numerical_gradient(f, x, h=1e-4):
     (f(x + h) - f(x - h)) / (2h), entry by entry. Every entry of x is put back to its
     exact old value, so x is unchanged afterwards.
 
-    Central differences are accurate to O(h**2); h = 1e-4 balances that truncation error
-    against the rounding error of subtracting two nearly equal numbers (see lesson 2).
+    Central differences are accurate to O(h**2); h = 1e-4 keeps both that truncation error
+    and the rounding error of subtracting two nearly equal numbers small (their sum is
+    least near 1e-5, see lesson 2).
     """
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
         raise TypeError(

@@ -51,7 +51,7 @@ class TwoLayerNet:
         }
         self.layers = OrderedDict()
         # Nothing upstream of the first layer learns (its input is the data), so it skips
-        # computing dx, a third of its backward work; input_gradient() turns it back on.
+        # computing dx, half of its backward work; input_gradient() turns it back on.
         self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"], input_grad=False)
         self.layers["Relu1"] = Relu()
         self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"])
