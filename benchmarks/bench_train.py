@@ -170,9 +170,9 @@ def print_targets(rows, runs):
     course = rows[runs[0][0]]
     for kind, name, target in (("reference", "the textbook-style version", 5.0),
                                ("torch", "PyTorch CPU", 1.0)):
-        fastest = [rows[label] for label, k, *_ in runs if k == kind]
-        if fastest:
-            other = min(fastest, key=lambda r: r["seconds"])
+        of_kind = [rows[label] for label, k, *_ in runs if k == kind]
+        if of_kind:
+            other = min(of_kind, key=lambda r: r["seconds"])
             ratio = other["seconds"] / course["seconds"]
             print(f"course against {name} at its fastest: {ratio:.2f}x faster "
                   f"(target {target:g}x: {'met' if ratio >= target else 'MISSED'}; "
