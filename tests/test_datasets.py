@@ -593,7 +593,7 @@ def test_interrupted_download_leaves_nothing_behind(tiny, cache, server, monkeyp
     assert list(cache.iterdir()) == []
 
 
-def test_offline_error_says_where_it_looked_and_how_to_fix_it(tiny, cache, server, monkeypatch):
+def test_offline_error_says_where_it_looked_and_how_to_fix_it(cache, server, monkeypatch):
     mirrors = [server.url("nothing"), closed_port_url()]
     monkeypatch.setattr(datasets, "MIRRORS", mirrors)
     with pytest.raises(MnistNotFoundError) as info, pytest.warns(MnistWarning):
@@ -616,7 +616,7 @@ def test_offline_error_says_where_it_looked_and_how_to_fix_it(tiny, cache, serve
     assert leftovers(cache) == []
 
 
-def test_offline_error_with_no_mirrors_at_all(tiny):
+def test_offline_error_with_no_mirrors_at_all():
     with pytest.raises(MnistNotFoundError, match="no mirrors listed"):
         load_mnist()
 
@@ -657,7 +657,7 @@ def test_cli_leaves_a_good_array_cache_even_over_a_broken_one(tiny, cache, capsy
         np.testing.assert_array_equal(z["t_train"], TRAIN_T)
 
 
-def test_cli_reports_failure_without_a_traceback(tiny, capsys):
+def test_cli_reports_failure_without_a_traceback(capsys):
     assert datasets.main([]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: Could not find or download") and "Traceback" not in err

@@ -51,7 +51,7 @@ def test_changing_an_input_and_rerunning_updates_every_number():
     assert g.edges[-1].value == pytest.approx(330)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.floats(-30, 30), st.floats(-5, 5))
 def test_sigmoid_graph_matches_sigmoid_layer(x, dout):
     g = G.sigmoid_graph(x)
@@ -72,7 +72,7 @@ def test_sigmoid_graph_works_on_arrays():
     np.testing.assert_allclose(g["x"].grad, layer.backward(dout))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(st.integers(1, 6), st.integers(0, 2**32 - 1))
 def test_affine_graph_matches_affine_layer(n, seed):
     rng = np.random.default_rng(seed)
