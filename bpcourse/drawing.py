@@ -153,7 +153,6 @@ def plan_graph(graph, mode="both", fmt=None, fontsize=16, legend=True, title=Non
             plan.text(mid + back - 0.08 * n, text, -4 * n, *_align(-n), size=fontsize,
                       color=BACKWARD_COLOR)
     _legend_and_title(plan, mode if legend else None, title, fontsize)
-    plan.limits = plan.bounds
     return plan
 
 
@@ -198,7 +197,7 @@ def render(ax, plan, scale=1.0):
                                          mutation_scale=14 * scale, gid=gid))
         elif kind == "node":
             _draw_node(ax, *item[1:], scale)
-    x0, x1, y0, y1 = plan.limits
+    x0, x1, y0, y1 = plan.bounds
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
@@ -270,7 +269,7 @@ def draw_graph(graph, ax=None, *, mode="both", fmt=None, fontsize=16, legend=Tru
 
 
 def _plan_size(plan):
-    x0, x1, y0, y1 = plan.limits
+    x0, x1, y0, y1 = plan.bounds
     return (x1 - x0) * UNIT_INCHES, (y1 - y0) * UNIT_INCHES
 
 

@@ -31,7 +31,7 @@ def sigmoid(x):
     """
     x = _as_float_array(x)
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return np.where(x >= 0, 1, e) / (1 + e)
 
 
 def relu(x):

@@ -125,7 +125,7 @@ class AddConst(Op):
 
 
 class Sum(Op):
-    """Sum over one axis (lesson 5: how a batch's gradients reach a shared bias)."""
+    """Sum over one axis; backward hands ``dout`` back to every element that was summed."""
 
     symbol = "sum"
 

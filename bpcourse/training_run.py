@@ -87,8 +87,8 @@ class TrainingRun:
                  plot_interval=0.5, plot_budget=0.04, **train_kwargs):
         self.network = network
         self.data = (x_train, t_train, x_test, t_test)
-        self.train_kwargs = {"iters_num": 10000, "batch_size": 100, "learning_rate": 0.1,
-                             **train_kwargs}
+        # train() picks the other defaults; the progress bar needs to know iters_num
+        self.train_kwargs = {"iters_num": 10000, **train_kwargs}
         self.eval_indices = evaluation_subset(len(x_train), eval_size)
         # the number of training images accuracy is measured on, or None for all of them
         self.eval_size = None if self.eval_indices is None else eval_size

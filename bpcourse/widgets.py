@@ -73,7 +73,7 @@ def image_widget():
 class Explorer(widgets.VBox):
     """Controls on top, the figure (``image``, PNG of ``plot.fig``) and a ``readout`` below.
 
-    Subclasses build ``plot`` and the controls, then call ``_finish(controls)``;
+    Subclasses build ``plot`` and the controls, then call ``_finish(controls, watched)``;
     ``update()`` recomputes everything from the controls' current values.
     """
 
