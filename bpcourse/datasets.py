@@ -96,6 +96,7 @@ MIRRORS = [
 TIMEOUT = 20.0
 
 _MAX_DOWNLOAD_BYTES = 64 * 2**20  # 6x the biggest file: anything larger is not MNIST
+_IN_MEMORY_ONLY = " (kept in memory only)"  # how a download that could not be saved is described
 
 
 def load_mnist(normalize=True, flatten=True, one_hot_label=False, *, data_dir=None):
@@ -123,11 +124,7 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, *, data_dir=No
     npz, checksums = _array_cache()
     arrays = mnist_cache.read_npz(npz, checksums)
     if arrays is None:
-        cache = mnist_cache.writable_folder(mnist_cache_dir())
-        found = _gather(data_dir, cache)
-        arrays = mnist_cache.assemble([found[name][0] for name in FILES])
-        if cache is not None:
-            mnist_cache.write_npz(npz, arrays, checksums)
+        _, arrays = _build(data_dir, npz, checksums)
     x_train, t_train, x_test, t_test = (arrays[k] for k in mnist_cache.KEYS)
     return (
         _images(x_train, normalize, flatten),
@@ -161,6 +158,17 @@ def _array_cache():
     """(path of the array cache for the current checksums, those checksums)."""
     checksums = _checksums()
     return mnist_cache.npz_path(mnist_cache_dir(), checksums), checksums
+
+
+def _build(data_dir, npz, checksums):
+    """Find or download the four files, verify them and cache the arrays in ``npz`` if the
+    cache folder is writable: (found, arrays), found[name] = (array, where it came from)."""
+    cache = mnist_cache.writable_folder(mnist_cache_dir())
+    found = _gather(data_dir, cache)
+    arrays = mnist_cache.assemble([found[name][0] for name in FILES])
+    if cache is not None:
+        mnist_cache.write_npz(npz, arrays, checksums)
+    return found, arrays
 
 
 # --- finding and verifying the files ---------------------------------------------------
@@ -231,7 +239,7 @@ def _download(name, cache, places, missing, notes):
         url = base.rstrip("/") + "/" + name
         try:
             if cache is None:
-                return _fetch_verified(url, name, None), f"{url} (kept in memory only)"
+                return _fetch_verified(url, name, None), url + _IN_MEMORY_ONLY
             fetch = functools.partial(_fetch_verified, url, name)
             return fileio.write_atomically(cache / name, fetch), f"{cache / name} (from {url})"
         except (OSError, ValueError, http.client.HTTPException) as exc:
@@ -269,25 +277,21 @@ def main(argv=None):
     )
     parser.add_argument("--data-dir", help="a folder with the four .gz files (never written)")
     args = parser.parse_args(argv)
+    npz, checksums = _array_cache()
     try:
-        cache = mnist_cache.writable_folder(mnist_cache_dir())
-        found = _gather(args.data_dir, cache)
-        arrays = mnist_cache.assemble([found[name][0] for name in FILES])
+        # always from the files: the command's job is to verify them, and the arrays just
+        # verified are written to the cache rather than an old cache read back and checked
+        found, arrays = _build(args.data_dir, npz, checksums)
     except MnistError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print("MNIST is ready; every file matches its SHA-256:")
     for name in FILES:
         print(f"  {name:28} {found[name][1]}")
-    npz, checksums = _array_cache()
-    if cache is not None:
-        # The arrays were just verified: write them, rather than read a whole old cache
-        # back only to see whether it is still good.
-        mnist_cache.write_npz(npz, arrays, checksums)
     print(f"Array cache: {npz if npz.is_file() else '(none: the cache folder is not writable)'}")
     x, x_test = arrays["x_train"], arrays["x_test"]
     print(f"{len(x)} training and {len(x_test)} test images of {x.shape[1]}x{x.shape[2]} pixels.")
-    if any(where.endswith("(kept in memory only)") for _, where in found.values()):
+    if any(where.endswith(_IN_MEMORY_ONLY) for _, where in found.values()):
         print(
             "error: the downloads could not be saved (see the warning above), so the next "
             "load would download again.",

@@ -78,10 +78,11 @@ def gunzip(raw, max_bytes=MAX_DECOMPRESSED_BYTES):
 def parse_idx(data, ndim=None):
     """Return the array stored in the IDX bytes ``data``.
 
-    The result is a read-only view of ``data`` (no copy) with the file's shape and a native
-    dtype: ``uint8`` for MNIST. If ``ndim`` is given, the file must have that many
-    dimensions. Raises :class:`IdxError` naming what is wrong: bad magic number, unknown
-    type, wrong number of dimensions, or a length that does not match the header.
+    The result has the file's shape and a native dtype: ``uint8`` for MNIST, which comes
+    as a read-only view of ``data`` (no copy) when ``data`` is ``bytes``. If ``ndim`` is
+    given, the file must have that many dimensions. Raises :class:`IdxError` naming what
+    is wrong: bad magic number, unknown type, wrong number of dimensions, or a length that
+    does not match the header.
     """
     if len(data) < 4:
         raise IdxError(f"too short for an IDX file ({len(data)} bytes)")
@@ -163,14 +164,18 @@ def download(url, sink=None, *, timeout, max_bytes, label=None, user_agent="bpco
     return data
 
 
+#: How :func:`why_failed` begins a reason when no server answered at all (offline, say).
+UNREACHABLE = ("could not connect", "no answer")
+
+
 def why_failed(exc, timeout):
     """A short reason for a failed :func:`download`, in words a beginner can search for."""
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP error {exc.code} {exc.reason}"
     if isinstance(exc, urllib.error.URLError):
-        return f"could not connect ({exc.reason})"
+        return f"{UNREACHABLE[0]} ({exc.reason})"
     if isinstance(exc, TimeoutError):
-        return f"no answer within {timeout:g} s"
+        return f"{UNREACHABLE[1]} within {timeout:g} s"
     return str(exc) or type(exc).__name__
 
 

@@ -8,6 +8,8 @@ which re-exports them; import them from :mod:`bpcourse.datasets`.
 import os
 from pathlib import Path
 
+from bpcourse.fileio import UNREACHABLE
+
 __all__ = [
     "MnistError",
     "MnistFileError",
@@ -70,7 +72,7 @@ def not_found_message(name, places, missing, notes, failures, *, cache, files, e
     if not os.environ.get(env_var):
         looked.insert(len(looked) - 1, f"  - ${env_var}: not set")
     tried = "\n".join(f"  - {url}: {why}" for url, why in failures) or "  (no mirrors listed)"
-    offline = all(why.startswith(("could not connect", "no answer")) for _, why in failures)
+    offline = all(why.startswith(UNREACHABLE) for _, why in failures)
     lines = [
         f"Could not find or download the MNIST file {name}.",
         "",

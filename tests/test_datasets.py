@@ -616,6 +616,16 @@ def test_offline_error_says_where_it_looked_and_how_to_fix_it(cache, server, mon
     assert leftovers(cache) == []
 
 
+def test_error_says_offline_only_when_no_mirror_answered(cache, server, monkeypatch):
+    hints = []
+    for mirrors in ([closed_port_url()], [server.url("nothing"), closed_port_url()]):
+        monkeypatch.setattr(datasets, "MIRRORS", mirrors)
+        with pytest.raises(MnistNotFoundError) as info, pytest.warns(MnistWarning):
+            load_mnist(data_dir=cache.parent / "nowhere")
+        hints.append("this computer is offline" in str(info.value))
+    assert hints == [True, False]  # a 404 means the network works
+
+
 def test_offline_error_with_no_mirrors_at_all():
     with pytest.raises(MnistNotFoundError, match="no mirrors listed"):
         load_mnist()
