@@ -106,12 +106,15 @@ SETTINGS = dict(hidden_size=50, learning_rate=0.1, batch_size=100, seed=0)
 
 
 def plain_train(data, iters, subset):
+    """The dashboard's run (SETTINGS) without the dashboard."""
     x, t, xt, tt = data
-    net = TwoLayerNet(784, 50, 10, rng=0, dtype=x.dtype)
+    hidden, lr, batch, seed = (SETTINGS[key] for key in
+                               ("hidden_size", "learning_rate", "batch_size", "seed"))
+    net = TwoLayerNet(784, hidden, 10, rng=seed, dtype=x.dtype)
     wrapped = SubsetAccuracy(net, x, t, evaluation_subset(len(x))) if subset else net
     cpu = time.process_time()
-    h = train(wrapped, x, t, xt, tt, iters_num=iters, batch_size=100, learning_rate=0.1,
-              seed=0, verbose=False)
+    h = train(wrapped, x, t, xt, tt, iters_num=iters, batch_size=batch, learning_rate=lr,
+              seed=seed, verbose=False)
     return h.seconds, time.process_time() - cpu, h.test_acc[-1], 0.0
 
 
@@ -131,10 +134,11 @@ from bpcourse.training_run import SubsetAccuracy, evaluation_subset
 (x, t), (xt, tt) = load_mnist()
 plain, dashboard = [], []
 for _ in range({repeats}):
-    net = TwoLayerNet(784, 50, 10, rng=0, dtype=x.dtype)
+    net = TwoLayerNet(784, {hidden_size}, 10, rng={seed}, dtype=x.dtype)
     cpu = time.process_time()
     h = train(SubsetAccuracy(net, x, t, evaluation_subset(len(x))), x, t, xt, tt,
-              iters_num={iters}, batch_size=100, learning_rate=0.1, seed=0, verbose=False)
+              iters_num={iters}, batch_size={batch_size}, learning_rate={learning_rate},
+              seed={seed}, verbose=False)
     plain.append([h.seconds, time.process_time() - cpu, h.test_acc[-1], 0.0])
     dash = widgets.training_dashboard(x, t, xt, tt, iters_num={iters}, {settings})
     display(dash)
@@ -154,7 +158,8 @@ def dashboard_in_kernel(iters, repeats):
     km, kc = start_new_kernel(kernel_name="python3", env=dict(os.environ))
     try:
         settings = ", ".join(f"{k}={v!r}" for k, v in SETTINGS.items())
-        msg_id = kc.execute(KERNEL_CODE.format(iters=iters, repeats=repeats, settings=settings))
+        msg_id = kc.execute(KERNEL_CODE.format(iters=iters, repeats=repeats, settings=settings,
+                                               **SETTINGS))
         messages = 0
         while True:
             msg = kc.get_iopub_msg(timeout=600)

@@ -204,6 +204,7 @@ class NumericalGradientPlot:
         self.note = ax.text(0.01, 0.98, "", transform=ax.transAxes, ha="left", va="top",
                             fontsize=10, bbox=dict(boxstyle="round", fc="white", ec="#999999"))
         self.name = None
+        self.at = None  # DifferenceErrors at the marked h, after update()
 
     def update(self, name, h):
         """Show DIFF_FUNCTIONS[name]'s error curves with step ``h`` marked."""
@@ -217,9 +218,10 @@ class NumericalGradientPlot:
                 shown = np.where(values >= ERROR_FLOOR, values, np.nan)
                 self.lines[key + "_guide"].set_data(self.hs, shown)
             self.ax.set_title(f"Numerical derivative of {fn.label}: exact value "
-                              f"{float(fn.df(fn.x)):.6g}")
+                              f"{err.exact:.6g}")
             self.name = name
-        at = E.difference_errors(name, np.array([h]))
+        # kept for the explorer's readout, so the two always show the same errors
+        at = self.at = E.difference_errors(name, np.array([h]))
         self.h_line.set_xdata([h, h])
         for key, err in (("forward", at.forward[0]), ("central", at.central[0])):
             self.markers[key].set_data([h], [max(err, ERROR_FLOOR)])

@@ -203,7 +203,7 @@ class NumericalGradientExplorer(Explorer):
         name, h = self.function.value, self.h.value
         self.plot.update(name, h)
         fn = E.DIFF_FUNCTIONS[name]
-        errors, guess = E.difference_errors(name, np.array([h])), E.error_estimates(name, h)
+        errors, guess = self.plot.at, E.error_estimates(name, h)
         cells = []
         for method, value, err, trunc in (
                 ("forward (f(x+h) − f(x)) / h", E.forward_difference(fn.f, fn.x, h),
