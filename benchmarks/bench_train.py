@@ -10,7 +10,9 @@ imports), each in a fresh subprocess, with final test accuracy (they must agree 
 0.5 points, else FAIL and exit status 1) and peak memory; the targets met or missed against
 the fastest run of each; notebook 6's full gradient check, batched against the loop;
 ``import bpcourse``; and with --nbval-time, ``pytest notebooks/``. ``--threads``
-(default 1) sets the BLAS/OpenMP threads of every subprocess (but that one reference run).
+(default 1) sets the BLAS/OpenMP threads of every subprocess but two: that one reference
+run, and the course's, which runs as a learner's would, with no thread variables set
+(``train`` itself asks BLAS for one thread).
 benchmarks/README.md says what each row means and why one thread.
 The data comes from ``--data-dir`` or $BPCOURSE_DATA; nothing is downloaded.
 This is a benchmark to run by hand, not a timed test.
@@ -103,10 +105,8 @@ def worker(kind, data_dir, threads):
 
 
 def blas_info():
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "threadpoolctl not installed"
+    from threadpoolctl import threadpool_info  # a dependency of bpcourse
+
     return "; ".join(f"{p.get('internal_api')} {p.get('version')} {p.get('architecture')} "
                      f"threads={p.get('num_threads')}" for p in threadpool_info())
 
@@ -195,13 +195,17 @@ def main(argv=None):
     load = os.getloadavg()[0]
     print(f"{os.cpu_count()} cores, load average {load:.1f} at start"
           + (" (busy: times are inflated)" if load > 0.5 else "")
-          + f"; BLAS threads: {args.threads}; best of {args.runs} run(s); numpy {np.__version__}")
+          + f"; BLAS threads: {args.threads} (the course: see its row); "
+          + f"best of {args.runs} run(s); numpy {np.__version__}")
     threads = args.threads
-    runs = [("course: `bpcourse.train`, float32", "course", (), threads)]
+    # no thread variables for the course: train() sets BLAS's threads itself, and this row
+    # shows that a learner who sets nothing gets this speed
+    runs = [("course: `bpcourse.train`, float32, no thread variables set", "course", (),
+             "default")]
     blas_vars = [var for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if var in os.environ]
     if blas_vars:
         runs.append((f"course, with {' and '.join(blas_vars)} unset", "course", blas_vars,
-                     threads))
+                     "default"))
     runs.append(("textbook-style NumPy, float64", "reference", (), threads))
     if threads != "default":
         # the course measures accuracy in a second thread, so it can use both cores; this
@@ -217,7 +221,8 @@ def main(argv=None):
         runs.append(("PyTorch CPU autograd, float32", "torch", (), threads))
     rows = measure(args, runs)
     course = rows[runs[0][0]]
-    print(f"BLAS as threadpoolctl reports it: {course['blas']}")
+    print(f"BLAS as threadpoolctl reports it in the course's process, outside train(): "
+          f"{course['blas']}")
 
     failed = False
     print("\n| run | wall s | CPU s | times the course's: wall / CPU | final test acc "

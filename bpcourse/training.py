@@ -7,6 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 __all__ = ["train", "TrainingHistory"]
 
@@ -29,7 +30,8 @@ class TrainingHistory:
 
 
 def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_size=100,
-          learning_rate=0.1, seed=0, verbose=True, progress=False, callback=None):
+          learning_rate=0.1, seed=0, verbose=True, progress=False, callback=None,
+          blas_threads=1):
     """Train ``network`` in place with minibatch SGD, as in the last cell of chapter 5.
 
     network: built like TwoLayerNet, with ``params``, ``gradient(x, t)``, ``accuracy(x, t)``
@@ -42,19 +44,24 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     called after every iteration; returning True stops training (the network keeps what it
     has learned). Returns a TrainingHistory.
 
-    Three choices make it fast without changing the maths: all minibatch indices are drawn
+    Four choices make it fast without changing the maths: all minibatch indices are drawn
     up front (one call to the generator instead of 10000); the loss recorded is the one the
-    gradient's own forward pass computed, instead of a second forward pass; and the
-    accuracies are measured on a copy of the network in a second thread, on another core if
-    there is one, while training goes on (see AccuracyMeter). So a measurement reaches
-    ``history`` (and the screen) one epoch late, when the next one starts; all of them are
-    there when ``train`` returns.
+    gradient's own forward pass computed, instead of a second forward pass; the accuracies
+    are measured on a copy of the network in a second thread, on another core if there is
+    one, while training goes on (see AccuracyMeter), so a measurement reaches ``history``
+    (and the screen) one epoch late, when the next one starts, and all of them are there
+    when ``train`` returns; and NumPy's linear-algebra library (BLAS) gets
+    ``blas_threads`` threads (None leaves its own choice, one per core): a mini-batch's
+    matrix products are too small to share between cores, and the threads would spend
+    more time waiting for each other than multiplying.
     """
     if len(x_train) != len(t_train) or len(x_test) != len(t_test):
         raise ValueError(
             f"inputs and targets differ in length: x_train {len(x_train)}, t_train "
             f"{len(t_train)}, x_test {len(x_test)}, t_test {len(t_test)}"
         )
+    if blas_threads is not None and (not isinstance(blas_threads, int) or blas_threads < 1):
+        raise ValueError(f"blas_threads must be a positive int or None; got {blas_threads!r}")
     rng = np.random.default_rng(seed)
     train_size = len(x_train)
     iter_per_epoch = max(train_size // batch_size, 1)
@@ -63,7 +70,8 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     history = TrainingHistory()
     start = time.perf_counter()
     # the meter measures accuracy in a second thread: see "Accuracy on the other core"
-    with AccuracyMeter(x_train, t_train, x_test, t_test, history, verbose) as meter:
+    with threadpool_limits(blas_threads, user_api="blas"), \
+            AccuracyMeter(x_train, t_train, x_test, t_test, history, verbose) as meter:
         for i, batch in enumerate(batches):
             grads = network.gradient(x_train[batch], t_train[batch])
             for key, param in network.params.items():

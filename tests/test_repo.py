@@ -78,5 +78,12 @@ def test_environment_files_list_the_same_packages():
                 if not p.endswith(":")]
 
     assert packages("environment.yml") == packages("binder/environment.yml")
+    # conda users get what pip users get: every requirement of pyproject.toml, extras too
+    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = pyproject["dependencies"] + [
+        req for extra, reqs in pyproject["optional-dependencies"].items() if extra != "bench"
+        for req in reqs]
+    assert sorted(set(wanted) - set(packages("environment.yml"))) == []
     assert "-e ." in (ROOT / "environment.yml").read_text(encoding="utf-8")
     assert "pip install" in (ROOT / "binder" / "postBuild").read_text(encoding="utf-8")

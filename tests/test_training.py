@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from bpcourse import TwoLayerNet, train
 
@@ -178,3 +179,34 @@ def test_a_stop_still_records_the_measurement_it_started():
                     batch_size=30, verbose=False, callback=lambda i, h: i == 20)
     assert history.stopped and history.epochs == [0, 10, 20]
     assert len(history.train_acc) == len(history.test_acc) == 3
+
+
+def blas_threads_now():
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+def test_training_runs_blas_on_the_threads_asked_for_and_gives_them_back():
+    x, t, xt, tt = toy_data()
+    seen = []
+
+    def look(i, history):
+        seen.append(blas_threads_now())
+
+    with threadpool_limits(2, user_api="blas"):
+        if blas_threads_now() != {2}:
+            pytest.skip(f"this NumPy's BLAS cannot be set to 2 threads: {threadpool_info()}")
+        train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=20, verbose=False,
+              callback=look)
+        assert seen == [{1}] * 20
+        assert blas_threads_now() == {2}
+        seen.clear()
+        train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5, verbose=False,
+              callback=look, blas_threads=None)
+        assert seen == [{2}] * 5
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "1"])
+def test_bad_blas_threads_are_reported(bad):
+    x, t, xt, tt = toy_data()
+    with pytest.raises(ValueError, match=r"blas_threads must be a positive int or None; got"):
+        train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5, blas_threads=bad)
