@@ -71,19 +71,24 @@ def test_notebook_stored_executed_in_order(name):
             assert out.get("output_type") != "error", f"{name}: a cell stored an error"
 
 
-def test_environment_files_list_the_same_packages():
-    def packages(path):
-        text = (ROOT / path).read_text(encoding="utf-8")
-        return [p for p in re.findall(r"^  - ([A-Za-z].*)$", text, flags=re.M)
-                if not p.endswith(":")]
+def environment_packages(path):
+    """The package lines of a conda environment file, e.g. 'numpy>=1.23'."""
+    text = (ROOT / path).read_text(encoding="utf-8")
+    return [p for p in re.findall(r"^  - ([A-Za-z].*)$", text, flags=re.M)
+            if not p.endswith(":")]
 
-    assert packages("environment.yml") == packages("binder/environment.yml")
-    # conda users get what pip users get: every requirement of pyproject.toml, extras too
-    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11")
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    wanted = pyproject["dependencies"] + [
-        req for extra, reqs in pyproject["optional-dependencies"].items() if extra != "bench"
-        for req in reqs]
-    assert sorted(set(wanted) - set(packages("environment.yml"))) == []
+
+def test_environment_files_list_the_same_packages():
+    assert environment_packages("environment.yml") == environment_packages(
+        "binder/environment.yml")
     assert "-e ." in (ROOT / "environment.yml").read_text(encoding="utf-8")
     assert "pip install" in (ROOT / "binder" / "postBuild").read_text(encoding="utf-8")
+
+
+def test_conda_users_get_every_requirement_pip_users_get():
+    tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = pyproject["dependencies"] + [  # the extras too, but for the benchmarks' torch
+        req for extra, reqs in pyproject["optional-dependencies"].items() if extra != "bench"
+        for req in reqs]
+    assert sorted(set(wanted) - set(environment_packages("environment.yml"))) == []
