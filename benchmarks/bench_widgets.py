@@ -15,7 +15,7 @@ Prints two tables.
    (via jupyter_client), where every widget update becomes a message to the front end.
 
 Uses MNIST from BPCOURSE_DATA (or the cache); falls back to random data of MNIST's shape.
-Runs with one BLAS thread unless OPENBLAS_NUM_THREADS is set (see below).
+Every training run uses one BLAS thread: ``train`` sets that itself.
 """
 
 import argparse
@@ -25,17 +25,11 @@ import statistics
 import sys
 import time
 
-# One BLAS thread unless told otherwise, set before NumPy loads: a batch of 100 is too small
-# to gain from more, and on a busy 2-core machine spinning BLAS threads made the same run
-# take anywhere from 1x to 10x as long, drowning the few percent this benchmark is about.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from bpcourse import TwoLayerNet, train  # noqa: E402
-from bpcourse import widgets as W  # noqa: E402
-from bpcourse.training_run import SubsetAccuracy, evaluation_subset  # noqa: E402
+from bpcourse import TwoLayerNet, train
+from bpcourse import widgets as W
+from bpcourse.training_run import SubsetAccuracy, evaluation_subset
 
 
 def load_data():
@@ -223,7 +217,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     *data, source = load_data()
     print(f"data: {source}; python {sys.version.split()[0]}, numpy {np.__version__}, "
-          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     redraw_table(*data)
     training_table(data, args.iters, args.repeats, not args.no_kernel)
