@@ -65,7 +65,12 @@ def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
     per nudge with that one column moved, and all copies, stacked into one tall batch of
     (copies * N) rows, go through the layers after it in a single forward pass. A copy's
     loss is the mean of its own N per-sample losses. ``max_rows`` caps the batch height,
-    and with it the memory used (about max_rows * width * 8 bytes per array).
+    and with it the memory used (about max_rows * width * itemsize bytes per
+    array: 8 for float64).
+
+    It raises TypeError, naming method='loop', for a network it would get wrong: a
+    ``loss`` that is more than the layers and last_layer (weight decay, say), a W or b
+    shared by two layers, or one array under two keys of ``params``.
     """
     layers = list(network.layers.values())
     owner = _affine_owners(network, layers)
@@ -74,6 +79,7 @@ def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
         inputs.append(out)
         out = layer.forward(out)
     n = len(out)
+    _require_same_loss(network, x, t, _stacked_losses([], out, t, n)[0])
     grads = {}
     for key, param in network.params.items():
         i, is_weight = owner[key]
@@ -110,16 +116,42 @@ def _affine_owners(network, layers):
     where = {}
     for i, layer in enumerate(layers):
         if isinstance(layer, Affine):
+            if id(layer.W) in where or id(layer.b) in where:
+                # nudging a shared array moves every layer that uses it at once; the batched
+                # method nudges it in one layer only and would silently miss the rest
+                raise TypeError("batched_numerical_gradient needs each Affine layer to have a "
+                                f"W and b of its own, but layer {i} shares one with an "
+                                "earlier layer; use method='loop'")
             where[id(layer.W)], where[id(layer.b)] = (i, True), (i, False)
         elif not isinstance(layer, (Relu, Sigmoid)):
             raise TypeError(f"batched_numerical_gradient knows Affine, Relu and Sigmoid "
                             f"layers, not {type(layer).__name__}; use method='loop'")
+    if len({id(param) for param in network.params.values()}) < len(network.params):
+        raise TypeError("two keys of network.params hold the same array; each parameter "
+                        "needs its own for batched_numerical_gradient; use method='loop'")
     owner = {key: where.get(id(param)) for key, param in network.params.items()}
     missing = [key for key, found in owner.items() if found is None]
     if missing:
         raise TypeError(f"params {missing} are not the W or b of an Affine layer in "
                         "network.layers; use method='loop'")
     return owner
+
+
+def _require_same_loss(network, x, t, rebuilt):
+    """Refuse a network whose ``loss`` is not its layers plus SoftmaxWithLoss.
+
+    The batched method never calls ``network.loss``: it rebuilds the loss from the layers.
+    A ``loss`` or ``predict`` of its own (weight decay, say) would make it differentiate a
+    different function from the loop's, silently, so the two losses must agree first.
+    """
+    expected = float(network.loss(x, t))
+    tolerance = 1e3 * np.finfo(np.result_type(rebuilt)).eps * max(abs(expected), 1.0)
+    if not abs(float(rebuilt) - expected) <= tolerance:
+        raise TypeError(
+            f"network.loss(x, t) gives {expected!r}, but its layers followed by a "
+            f"SoftmaxWithLoss give {float(rebuilt)!r}: its loss or predict adds something "
+            "batched_numerical_gradient cannot see; use method='loop'"
+        )
 
 
 def _stacked_losses(layers, scores, t, n):

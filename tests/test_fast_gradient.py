@@ -124,6 +124,35 @@ def test_gradient_check_methods_and_errors():
         gradient_check(net, x, t)
 
 
+def test_networks_the_batched_method_would_get_wrong_are_refused():
+    x, t = np.random.default_rng(6).random((3, 12)), np.array([2, 0, 1])
+
+    class WeightDecayNet(TwoLayerNet):
+        def loss(self, x, t):
+            return super().loss(x, t) + 0.5 * 1e-3 * np.sum(self.params["W1"] ** 2)
+
+    net = WeightDecayNet(12, 6, 4, weight_init_std=0.5, rng=1)
+    with pytest.raises(TypeError, match="its loss or predict adds something"):
+        gradient_check(net, x, t)
+    # the loop differentiates the loss itself, so it sees the decay term: what the
+    # batched method would have missed
+    loop = net.numerical_gradient(x, t)
+    plain = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1).numerical_gradient(x, t)
+    np.testing.assert_allclose(loop["W1"] - plain["W1"], 1e-3 * net.params["W1"], atol=1e-8)
+
+    net = TwoLayerNet(12, 4, 4, weight_init_std=0.5, rng=1)  # W2 is square: reusable
+    net.layers["Relu2"] = Relu()
+    net.layers["Affine2_again"] = net.layers["Affine2"]  # one layer used twice: tied weights
+    net.loss(x, t)  # a network that runs, so only the sharing can be refused
+    with pytest.raises(TypeError, match="shares one with an earlier layer"):
+        batched_numerical_gradient(net, x, t)
+
+    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1)
+    net.params["W1_again"] = net.params["W1"]
+    with pytest.raises(TypeError, match="two keys of network.params hold the same array"):
+        batched_numerical_gradient(net, x, t)
+
+
 def test_softmax_cross_entropy_per_sample_losses():
     x = np.random.default_rng(5).normal(size=(4, 3))
     labels = np.array([0, 2, 1, 1])
