@@ -28,7 +28,7 @@ __all__ = [
     "DIFF_FUNCTIONS", "DiffFunction", "DifferenceErrors", "H_MIN", "H_MAX", "BOOK_H",
     "h_grid", "forward_difference", "central_difference", "difference_errors",
     "ErrorEstimates", "error_estimates",
-    "image_shape", "predictions", "mistakes", "DigitView", "look_inside_values",
+    "image_shape", "mistakes", "DigitView", "look_inside_values",
     "private_view",
 ]
 
@@ -230,20 +230,14 @@ def image_shape(size):
     return (side, side) if side * side == size else (1, size)
 
 
-def predictions(network, x, chunk_size=10000):
-    """Predicted labels (N,) for x (N, D), in chunks so no huge activation array is held."""
-    return np.concatenate([network.predict(x[i:i + chunk_size]).argmax(axis=1)
-                           for i in range(0, len(x), chunk_size)])
-
-
 def mistakes(network, x, t):
     """(indices, predicted, true) of the samples in x (N, D) that ``network`` gets wrong.
 
     t: (N,) labels or (N, C) one-hot. All three are 1-D integer arrays in the data's order.
     The training dashboard shows the first of these as a grid of digits.
     """
-    predicted = predictions(network, x)
-    true = as_label_indices(t, network.params["W2"].shape[1])
+    true = as_label_indices(t, network.params["W2"].shape[1], count=len(x))
+    predicted = network.predict_labels(x)
     wrong = np.flatnonzero(predicted != true)
     return wrong, predicted[wrong], true[wrong]
 
@@ -291,7 +285,7 @@ def look_inside_values(network, x, t, index):
     if not -n <= index < n:
         raise IndexError(f"index {index} is out of range for {n} samples")
     index = index % n
-    labels = as_label_indices(t, network.params["W2"].shape[1])
+    labels = as_label_indices(t, network.params["W2"].shape[1], count=n)
     xi, ti = x[index:index + 1], labels[index:index + 1]
     grad = network.input_gradient(xi, ti)
     probs = np.asarray(network.last_layer.y[0], dtype=float)

@@ -60,13 +60,20 @@ def softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def as_label_indices(t, num_classes):
+def as_label_indices(t, num_classes, count=None):
     """Turn targets into a 1-D array of class indices.
 
     t: (N,) integer labels or (N, C) one-hot rows. Raises ValueError if they do not fit
-    ``num_classes`` classes.
+    ``num_classes`` classes, or if ``count`` (the number of inputs they belong to) is given
+    and N differs from it.
     """
-    t = np.asarray(t)
+    labels = _label_indices(np.asarray(t), num_classes)
+    if count is not None and labels.shape[0] != count:
+        raise ValueError(f"expected {count} targets for {count} inputs; got {labels.shape[0]}")
+    return labels
+
+
+def _label_indices(t, num_classes):
     if t.ndim == 2 and t.shape[1] == num_classes:
         return t.argmax(axis=1)
     if t.ndim > 1 or not np.issubdtype(t.dtype, np.integer):

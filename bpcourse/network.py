@@ -71,25 +71,24 @@ class TwoLayerNet:
         """Mean cross-entropy loss on x (N, input_size), t one-hot (N, C) or labels (N,)."""
         return self.last_layer.forward(self.predict(x), t)
 
-    def accuracy(self, x, t, chunk_size=10000):
-        """Fraction of x classified as t (one-hot or labels), a float in [0, 1].
+    def predict_labels(self, x, chunk_size=10000):
+        """Predicted class (N,) of each row of x (N, input_size): the largest score wins.
 
-        Works in chunks so evaluating all 60000 training images never holds all their
-        hidden activations at once. ``train`` measures accuracy in a second thread while
-        the first one trains; few large chunks mean few moments in which that thread holds
-        Python's global lock and makes the training thread wait (chunks of 1000 slowed
-        training down by a fifth while a measurement ran, chunks of 10000 by a fiftieth).
+        Works in chunks so that all 60000 training images are never pushed through at
+        once (their hidden activations alone would be 60000 x hidden_size numbers).
+        ``train`` measures accuracy in a second thread while the first one trains; few
+        large chunks mean few moments in which that thread holds Python's global lock and
+        makes the training thread wait (chunks of 1000 slowed training down by a fifth
+        while a measurement ran, chunks of 10000 by a fiftieth).
         """
-        labels = as_label_indices(t, self.params["W2"].shape[1])
-        if labels.shape[0] != len(x):
-            raise ValueError(
-                f"expected {len(x)} targets for {len(x)} inputs; got {labels.shape[0]}"
-            )
-        correct = 0
-        for start in range(0, len(x), chunk_size):
-            scores = self.predict(x[start:start + chunk_size])
-            correct += int(np.sum(scores.argmax(axis=1) == labels[start:start + chunk_size]))
-        return correct / len(x)
+        # max(.., 1): an empty x still makes one (empty) chunk, so the result is (0,)
+        return np.concatenate([self.predict(x[start:start + chunk_size]).argmax(axis=1)
+                               for start in range(0, max(len(x), 1), chunk_size)])
+
+    def accuracy(self, x, t, chunk_size=10000):
+        """Fraction of x (N, input_size) classified as t (one-hot or labels), in [0, 1]."""
+        labels = as_label_indices(t, self.params["W2"].shape[1], count=len(x))
+        return int(np.count_nonzero(self.predict_labels(x, chunk_size) == labels)) / len(x)
 
     def numerical_gradient(self, x, t):
         """Gradients of the loss by central differences, {W1, b1, W2, b2}: slow, for checks."""

@@ -149,6 +149,8 @@ def test_mistakes_lists_exactly_the_wrong_predictions():
     np.testing.assert_array_equal(true, t[wrong])
     assert np.all(predicted != true)
     np.testing.assert_array_equal(E.mistakes(net, x, np.eye(3)[t])[0], expected)  # one-hot
+    with pytest.raises(ValueError, match="expected 60 targets for 60 inputs; got 10"):
+        E.mistakes(net, x, t[:10])
 
 
 def test_look_inside_values_come_from_one_backward_pass_to_the_input():

@@ -70,6 +70,10 @@ def test_accuracy_chunked_equals_unchunked_and_accepts_one_hot():
     assert net.accuracy(x, np.eye(4)[t]) == pytest.approx(whole)
     with pytest.raises(ValueError, match="25 targets.*24"):
         net.accuracy(x, t[:24])
+    labels = net.predict_labels(x, chunk_size=7)
+    assert labels.shape == (25,)
+    np.testing.assert_array_equal(labels, net.predict(x).argmax(axis=1))
+    assert net.predict_labels(x[:0]).shape == (0,)
 
 
 def test_gradient_leaves_the_batch_loss_and_input_gradient_matches_numerical():
