@@ -27,7 +27,7 @@ __all__ = [
     "ACTIVATIONS", "ActivationPoint", "activation_point", "activation_curves",
     "DIFF_FUNCTIONS", "DiffFunction", "DifferenceErrors", "H_MIN", "H_MAX", "BOOK_H",
     "h_grid", "forward_difference", "central_difference", "difference_errors",
-    "ErrorEstimates", "error_estimates",
+    "ErrorEstimates", "error_estimates", "error_causes",
     "image_shape", "mistakes", "DigitView", "look_inside_values",
     "private_view",
 ]
@@ -219,6 +219,15 @@ def error_estimates(name, h):
     h = np.asarray(h, dtype=float)
     return ErrorEstimates(h * abs(fn.d2) / 2, h**2 * abs(fn.d3) / 6,
                           np.finfo(float).eps * abs(float(fn.f(fn.x))) / h)
+
+
+def error_causes(name, h):
+    """{"forward": cause, "central": cause}: which error the estimates say dominates at h."""
+    guess = error_estimates(name, float(h))
+    return {key: ("rounding only (this f has no truncation error here)" if trunc == 0
+                  else "truncation (h too coarse)" if trunc > guess.rounding
+                  else "rounding (h too fine)")
+            for key, trunc in (("forward", guess.forward), ("central", guess.central))}
 
 
 # --- lesson 6: looking at a trained network ---------------------------------------------

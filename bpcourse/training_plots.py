@@ -192,7 +192,7 @@ class LookInsidePlot:
                           xlabel="class (green: true label, outlined: predicted)",
                           ylabel="probability (softmax)")
         self.ax_probs.grid(axis="y", alpha=0.3)
-        self.ax_grad.set_title("∂L/∂x: red = brighter raises the loss", fontsize=11)
+        self.ax_grad.set_title("∂L/∂x: more ink on red raises the loss", fontsize=11)
 
     def update(self, view):
         """Show a :class:`bpcourse.explorers.DigitView`."""

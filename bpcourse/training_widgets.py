@@ -238,8 +238,8 @@ class LookInside(Explorer):
             f"with probability {v.probs[v.predicted]:.3f} ({verdict}); its loss is "
             f"{v.loss:.3f}.<br>Right: ∂L/∂x, backpropagated through SoftmaxWithLoss, Affine2, "
             f"Relu1 and Affine1 down to the pixels (<code>network.input_gradient</code>). "
-            f"Brightening a red pixel would raise the loss (less sure of {v.label}), a blue "
-            f"one would lower it.")
+            f"More ink on a red pixel would raise the loss (less sure of {v.label}), on a "
+            f"blue one lower it.")
         self._show()
 
     def show_next_mistake(self):

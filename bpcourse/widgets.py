@@ -123,13 +123,15 @@ class ShoppingExplorer(Explorer):
         return {name: slider.value for name, slider in self.sliders.items()}
 
     def update(self):
-        E.set_shopping_inputs(self.graph, **self.values())
+        price, grads = E.shopping_values(self.graph, **self.values())  # reruns the graph
         self.plot.update(self.graph)
-        price, grads = E.shopping_values(self.graph)
+        # the price is linear in each input alone, so gradient × step is exactly what one
+        # notch of that slider does (a notch is 10 yen, or 0.01 of tax, not 1)
         rows = "".join(
             f"<tr><td>∂price/∂{name}</td><td><b>{format_value(grad)}</b></td>"
-            f"<td>raise {name} by 1, the rest fixed, and the price changes by "
-            f"{format_value(grad)}</td></tr>"
+            f"<td>each +1 on {name}, the rest fixed, changes the price by "
+            f"{format_value(grad)}; one notch of its slider (+{self.sliders[name].step:g}) "
+            f"by {format_value(grad * self.sliders[name].step)}</td></tr>"
             for name, grad in grads.items())
         self.readout.value = (f"<p>price = <b>{format_value(price)}</b> (forward pass, left "
                               f"to right)</p><table>{rows}</table>")
@@ -203,15 +205,13 @@ class NumericalGradientExplorer(Explorer):
         name, h = self.function.value, self.h.value
         self.plot.update(name, h)
         fn = E.DIFF_FUNCTIONS[name]
-        errors, guess = self.plot.at, E.error_estimates(name, h)
+        errors, causes = self.plot.at, E.error_causes(name, h)
         cells = []
-        for method, value, err, trunc in (
+        for method, value, err, cause in (
                 ("forward (f(x+h) − f(x)) / h", E.forward_difference(fn.f, fn.x, h),
-                 errors.forward[0], guess.forward),
+                 errors.forward[0], causes["forward"]),
                 ("central (f(x+h) − f(x−h)) / 2h", E.central_difference(fn.f, fn.x, h),
-                 errors.central[0], guess.central)):
-            cause = ("truncation (h too coarse)" if trunc > guess.rounding
-                     else "rounding (h too fine)")
+                 errors.central[0], causes["central"])):
             cells.append(f"<tr><td>{method}</td><td>{value:.15g}</td><td>{err:.2e}</td>"
                          f"<td>{cause}</td></tr>")
         self.readout.value = (

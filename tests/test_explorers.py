@@ -125,6 +125,18 @@ def test_error_estimates_cross_where_the_true_errors_are_smallest():
     assert not E.error_estimates("book", 1e-4).central  # f‴ = 0: no truncation estimate
 
 
+def test_error_causes_name_the_error_the_estimates_say_dominates():
+    assert E.error_causes("sin", 1e-1) == {"forward": "truncation (h too coarse)",
+                                           "central": "truncation (h too coarse)"}
+    assert E.error_causes("sin", 1e-12) == {"forward": "rounding (h too fine)",
+                                            "central": "rounding (h too fine)"}
+    # the book's parabola: a central difference has no truncation error at any h, so even
+    # the largest h must not be blamed on h being too fine
+    assert E.error_causes("book", 1e-1) == {
+        "forward": "truncation (h too coarse)",
+        "central": "rounding only (this f has no truncation error here)"}
+
+
 def test_central_difference_is_the_courses_numerical_gradient():
     fn = E.DIFF_FUNCTIONS["sin"]
     course = numerical_gradient(lambda v: float(fn.f(v[0])), np.array([fn.x]))[0]

@@ -36,6 +36,9 @@ def test_shopping_explorer_redraws_the_graph_from_the_layers():
     assert "825" in texts and "715" not in texts
     assert "300" in texts and "165" in texts  # apple total forward, ∂price/∂apple_num = 150·1.1
     assert "price = <b>825</b>" in w.readout.value
+    # a notch of a price slider is 10 yen, so the readout says gradient × 10 as well
+    assert "apple, the rest fixed, changes the price by 2.2; one notch of its slider (+10) by 22" \
+        in w.readout.value
     assert w.image.value != before
 
     w.tax.value = 1.0
