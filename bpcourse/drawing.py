@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
-from bpcourse.formatting import format_value  # re-exported: figures and tests use it here
+from bpcourse.formatting import format_value
 
 FORWARD_COLOR = "#0072B2"  # Okabe-Ito blue
 BACKWARD_COLOR = "#D55E00"  # Okabe-Ito vermillion

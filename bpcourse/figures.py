@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from bpcourse import graph as G
-from bpcourse.drawing import draw_graph, figure_for, format_value, plan_graph, render
+from bpcourse.drawing import draw_graph, figure_for, plan_graph, render
+from bpcourse.formatting import format_value
 
 DPI = 150
 D = r"\partial"

@@ -121,7 +121,9 @@ class AccuracyMeter:
         self.finish()
         try:
             snapshot = copy.deepcopy(network)
-        except Exception:  # e.g. it holds a lock: measure the network itself, here and now
+        except (TypeError, copy.Error):  # it holds a lock, say: measure it here and now
+            # (only what deepcopy raises for an object it cannot copy: a bug elsewhere in a
+            # network's copying must surface, not turn into a quietly slower run)
             done = Future()
             done.set_result(self._accuracies(network))
             self._pending = (iteration, done)

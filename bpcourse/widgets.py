@@ -27,7 +27,6 @@ import ipywidgets as widgets
 import numpy as np
 
 from bpcourse import explorers as E
-from bpcourse.drawing import format_value
 from bpcourse.explorer_plots import (
     ActivationPlot,
     NumericalGradientPlot,
@@ -37,6 +36,7 @@ from bpcourse.explorer_plots import (
     png_bytes,
     shopping_figure,
 )
+from bpcourse.formatting import format_value
 from bpcourse.training_plots import look_inside_figure, mistakes_figure, training_figure
 
 # The lesson-6 widgets live in bpcourse.training_widgets, which builds on Explorer below;

@@ -13,7 +13,8 @@ from matplotlib.figure import Figure
 
 from bpcourse import figures
 from bpcourse import graph as G
-from bpcourse.drawing import BACKWARD_COLOR, FORWARD_COLOR, draw_graph, format_value, plan_graph
+from bpcourse.drawing import BACKWARD_COLOR, FORWARD_COLOR, draw_graph, plan_graph
+from bpcourse.formatting import format_value
 
 REPO = Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

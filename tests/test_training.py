@@ -142,6 +142,13 @@ def test_a_network_that_cannot_be_deep_copied_is_measured_in_the_loop():
     assert locked.epochs == plain.epochs == [*range(0, 60, 10), 59]
     assert locked.train_acc == plain.train_acc and locked.test_acc == plain.test_acc
 
+    class BrokenCopy(TwoLayerNet):
+        def __deepcopy__(self, memo):
+            raise AttributeError("a bug in the network's own copying")
+
+    with pytest.raises(AttributeError, match="a bug in the network's own copying"):
+        train(BrokenCopy(8, 10, 2, rng=0), x, t, xt, tt, **kwargs)
+
 
 def test_an_interrupt_during_a_measurement_leaves_no_thread_behind():
     x, t, xt, tt = toy_data()
