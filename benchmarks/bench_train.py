@@ -6,13 +6,13 @@
 Prints one table, measured in one run: training with the book's settings by the course,
 by chapter 5's code written out in our own words (textbook_net.py), once with the chosen
 BLAS threads and once with NumPy's own choice, and by PyTorch CPU autograd (if torch
-imports), each in a fresh subprocess, with final test accuracy (they must agree within
-0.5 points, else FAIL and exit status 1) and peak memory; the targets met or missed against
-the fastest run of each; notebook 6's full gradient check, batched against the loop;
-``import bpcourse``; and with --nbval-time, ``pytest notebooks/``. ``--threads``
-(default 1) sets the BLAS/OpenMP threads of every subprocess but two: that one reference
-run, and the course's, which runs as a learner's would, with no thread variables set
-(``train`` itself asks BLAS for one thread).
+imports), likewise twice, each in a fresh subprocess, with final test accuracy (they must
+agree within 0.5 points, else FAIL and exit status 1) and peak memory; the targets met or
+missed against the fastest run of each; notebook 6's full gradient check, batched against
+the loop; ``import bpcourse``; and with --nbval-time, ``pytest notebooks/``. ``--threads``
+(default 1) sets the BLAS/OpenMP threads of every subprocess but three: the reference's
+and PyTorch's runs with their own choice, and the course's, which runs as a learner's
+would, with no thread variables set (``train`` itself asks BLAS for one thread).
 benchmarks/README.md says what each row means and why one thread.
 The data comes from ``--data-dir`` or $BPCOURSE_DATA; nothing is downloaded.
 This is a benchmark to run by hand, not a timed test.
@@ -155,7 +155,9 @@ def nbval_row(args):
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks/"], cwd=ROOT,
                           capture_output=True, text=True, env=child_env(args.threads))
-    summary = (done.stdout.strip().splitlines() or ["no output"])[-1]
+    summary = (done.stdout.strip().splitlines() or [done.stderr.strip()[-200:] or "no output"])[-1]
+    if done.returncode:  # a failed or missing pytest is no timing (needs the "test" extra)
+        summary = f"FAILED, exit status {done.returncode}: {summary}"
     return f"| `pytest notebooks/` (nbval) | {time.perf_counter() - start:.1f} s | {summary} |"
 
 
@@ -219,6 +221,9 @@ def main(argv=None):
         torch_note = "PyTorch: skipped, torch is not importable (pip install -e '.[bench]')"
     else:
         runs.append(("PyTorch CPU autograd, float32", "torch", (), threads))
+        if threads != "default":  # both cores, as for the reference: PyTorch's own threads
+            runs.append(("PyTorch CPU autograd, float32, threads as PyTorch chooses", "torch",
+                         (), "default"))
     rows = measure(args, runs)
     course = rows[runs[0][0]]
     print(f"BLAS as threadpoolctl reports it in the course's process, outside train(): "

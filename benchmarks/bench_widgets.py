@@ -1,6 +1,7 @@
 """How responsive are the widgets, and what does the dashboard cost training?
 
-    python benchmarks/bench_widgets.py [--iters 10000] [--repeats 3] [--no-kernel]
+    python benchmarks/bench_widgets.py [--data-dir DIR] [--iters 10000] [--repeats 3]
+                                       [--no-kernel]
 
 Prints two tables.
 
@@ -14,7 +15,8 @@ Prints two tables.
    The dashboard runs headless here and, unless --no-kernel, also inside a real ipykernel
    (via jupyter_client), where every widget update becomes a message to the front end.
 
-Uses MNIST from BPCOURSE_DATA (or the cache); falls back to random data of MNIST's shape.
+Uses MNIST from --data-dir, $BPCOURSE_DATA or the cache, never downloading it; without it,
+random data of MNIST's shape (and no kernel rows, since the kernel would need MNIST).
 Every training run uses one BLAS thread: ``train`` sets that itself.
 """
 
@@ -27,16 +29,15 @@ import time
 
 import numpy as np
 
-from bpcourse import TwoLayerNet, train
+from bpcourse import TwoLayerNet, datasets, train
 from bpcourse import widgets as W
 from bpcourse.training_run import SubsetAccuracy, evaluation_subset
 
 
-def load_data():
+def load_data(data_dir):
+    datasets.MIRRORS = []  # a benchmark that downloads would measure the network
     try:
-        from bpcourse import load_mnist
-
-        (x, t), (xt, tt) = load_mnist()
+        (x, t), (xt, tt) = datasets.load_mnist(data_dir=data_dir)
         return x, t, xt, tt, "MNIST"
     except Exception as exc:  # no data here: the timings are about shapes, not digits
         rng = np.random.default_rng(0)
@@ -123,9 +124,10 @@ def dashboard_train(data, iters):
 
 KERNEL_CODE = """
 import json, time
-from bpcourse import TwoLayerNet, load_mnist, train, widgets
+from bpcourse import TwoLayerNet, datasets, train, widgets
 from bpcourse.training_run import SubsetAccuracy, evaluation_subset
-(x, t), (xt, tt) = load_mnist()
+datasets.MIRRORS = []
+(x, t), (xt, tt) = datasets.load_mnist(data_dir={data_dir!r})
 plain, dashboard = [], []
 for _ in range({repeats}):
     net = TwoLayerNet(784, {hidden_size}, 10, rng={seed}, dtype=x.dtype)
@@ -145,7 +147,7 @@ print("RESULT" + json.dumps([plain, dashboard]))
 """
 
 
-def dashboard_in_kernel(iters, repeats):
+def dashboard_in_kernel(iters, repeats, data_dir):
     """The dashboard inside a real ipykernel, its widget messages really sent."""
     from jupyter_client.manager import start_new_kernel
 
@@ -153,7 +155,7 @@ def dashboard_in_kernel(iters, repeats):
     try:
         settings = ", ".join(f"{k}={v!r}" for k, v in SETTINGS.items())
         msg_id = kc.execute(KERNEL_CODE.format(iters=iters, repeats=repeats, settings=settings,
-                                               **SETTINGS))
+                                               data_dir=data_dir, **SETTINGS))
         messages = 0
         while True:
             msg = kc.get_iopub_msg(timeout=600)
@@ -170,7 +172,7 @@ def dashboard_in_kernel(iters, repeats):
         km.shutdown_kernel(now=True)
 
 
-def training_table(data, iters, repeats, kernel):
+def training_table(data, iters, repeats, kernel, data_dir):
     runs = {"full": [], "subset": [], "dash": []}
     for _ in range(repeats):  # interleaved, so a busy moment hits every variant alike
         runs["full"].append(plain_train(data, iters, subset=False))
@@ -179,7 +181,7 @@ def training_table(data, iters, repeats, kernel):
     kernel_runs = None
     if kernel:
         try:
-            kernel_runs, messages = dashboard_in_kernel(iters, repeats)
+            kernel_runs, messages = dashboard_in_kernel(iters, repeats, data_dir)
         except Exception as exc:
             print(f"(dashboard in a kernel skipped: {exc!r})")
     base = [min(r[k] for r in runs["subset"]) for k in (0, 1)]
@@ -211,15 +213,21 @@ def training_table(data, iters, repeats, kernel):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=os.environ.get("BPCOURSE_DATA"),
+                        help="folder with the four MNIST .gz files (default: $BPCOURSE_DATA)")
     parser.add_argument("--iters", type=int, default=10000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-kernel", action="store_true")
     args = parser.parse_args(argv)
-    *data, source = load_data()
+    *data, source = load_data(args.data_dir)
     print(f"data: {source}; python {sys.version.split()[0]}, numpy {np.__version__}, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     redraw_table(*data)
-    training_table(data, args.iters, args.repeats, not args.no_kernel)
+    if args.no_kernel or source != "MNIST":
+        print("(dashboard in a kernel skipped: " + ("--no-kernel)" if args.no_kernel else
+                                                     "the kernel would need MNIST)"))
+    kernel = not args.no_kernel and source == "MNIST"
+    training_table(data, args.iters, args.repeats, kernel, args.data_dir)
 
 
 if __name__ == "__main__":
