@@ -31,7 +31,7 @@ import numpy as np
 
 from bpcourse import TwoLayerNet, datasets, train
 from bpcourse import widgets as W
-from bpcourse.training_run import SubsetAccuracy, evaluation_subset
+from bpcourse.training_run import evaluation_subset
 
 
 def load_data(data_dir):
@@ -106,10 +106,10 @@ def plain_train(data, iters, subset):
     hidden, lr, batch, seed = (SETTINGS[key] for key in
                                ("hidden_size", "learning_rate", "batch_size", "seed"))
     net = TwoLayerNet(784, hidden, 10, rng=seed, dtype=x.dtype)
-    wrapped = SubsetAccuracy(net, x, t, evaluation_subset(len(x))) if subset else net
     cpu = time.process_time()
-    h = train(wrapped, x, t, xt, tt, iters_num=iters, batch_size=batch, learning_rate=lr,
-              seed=seed, verbose=False)
+    h = train(net, x, t, xt, tt, iters_num=iters, batch_size=batch, learning_rate=lr,
+              seed=seed, verbose=False,
+              eval_indices=evaluation_subset(len(x)) if subset else None)
     return h.seconds, time.process_time() - cpu, h.test_acc[-1], 0.0
 
 
@@ -125,16 +125,16 @@ def dashboard_train(data, iters):
 KERNEL_CODE = """
 import json, time
 from bpcourse import TwoLayerNet, datasets, train, widgets
-from bpcourse.training_run import SubsetAccuracy, evaluation_subset
+from bpcourse.training_run import evaluation_subset
 datasets.MIRRORS = []
 (x, t), (xt, tt) = datasets.load_mnist(data_dir={data_dir!r})
 plain, dashboard = [], []
 for _ in range({repeats}):
     net = TwoLayerNet(784, {hidden_size}, 10, rng={seed}, dtype=x.dtype)
     cpu = time.process_time()
-    h = train(SubsetAccuracy(net, x, t, evaluation_subset(len(x))), x, t, xt, tt,
-              iters_num={iters}, batch_size={batch_size}, learning_rate={learning_rate},
-              seed={seed}, verbose=False)
+    h = train(net, x, t, xt, tt, eval_indices=evaluation_subset(len(x)), iters_num={iters},
+              batch_size={batch_size}, learning_rate={learning_rate}, seed={seed},
+              verbose=False)
     plain.append([h.seconds, time.process_time() - cpu, h.test_acc[-1], 0.0])
     dash = widgets.training_dashboard(x, t, xt, tt, iters_num={iters}, {settings})
     display(dash)

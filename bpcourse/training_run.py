@@ -12,7 +12,6 @@ never more than ``plot_budget`` of the time (a slow redraw makes the next one wa
 No matplotlib or ipywidgets here: the logic is tested without a notebook.
 """
 
-import copy
 import threading
 import time
 
@@ -20,7 +19,7 @@ import numpy as np
 
 from bpcourse.training import train
 
-__all__ = ["EVAL_SIZE", "evaluation_subset", "SubsetAccuracy", "TrainingRun"]
+__all__ = ["EVAL_SIZE", "evaluation_subset", "TrainingRun"]
 
 #: How many training images the dashboard measures accuracy on, every epoch.
 EVAL_SIZE = 10000
@@ -35,37 +34,6 @@ def evaluation_subset(n, size=EVAL_SIZE, seed=0):
     if n <= size:
         return None
     return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
-
-
-class SubsetAccuracy:
-    """``network`` as ``train`` sees it, except that accuracy on x_train uses a subset.
-
-    ``train`` measures ``network.accuracy(x_train, t_train)`` every epoch; this wrapper
-    answers that call on the rows ``indices`` only, and passes everything else (gradient,
-    params, last_layer, the test accuracy) to the real network, which is what learns.
-    """
-
-    def __init__(self, network, x_train, t_train, indices):
-        self.network = network
-        self._x_train = x_train
-        self._x_subset, self._t_subset = x_train[indices], t_train[indices]
-
-    def __getattr__(self, name):
-        if name == "network":  # not set yet: copy.deepcopy builds the object empty first
-            raise AttributeError(name)
-        return getattr(self.network, name)
-
-    def __deepcopy__(self, memo):
-        # train() measures accuracy on a deep copy of the network; the copy shares the
-        # data, which nothing writes to (and is large), and copies only the network
-        clone = copy.copy(self)
-        clone.network = copy.deepcopy(self.network, memo)
-        return clone
-
-    def accuracy(self, x, t, *args, **kwargs):
-        if x is self._x_train:
-            x, t = self._x_subset, self._t_subset
-        return self.network.accuracy(x, t, *args, **kwargs)
 
 
 class TrainingRun:
@@ -137,14 +105,11 @@ class TrainingRun:
 
     def run(self):
         """Train in the calling thread; returns the TrainingHistory (None after an error)."""
-        x_train, t_train, x_test, t_test = self.data
-        net = self.network
-        if self.eval_indices is not None:
-            net = SubsetAccuracy(net, x_train, t_train, self.eval_indices)
         cpu = time.process_time()
         try:
-            self.history = train(net, x_train, t_train, x_test, t_test, verbose=False,
-                                 callback=self._callback, **self.train_kwargs)
+            self.history = train(self.network, *self.data, verbose=False,
+                                 eval_indices=self.eval_indices, callback=self._callback,
+                                 **self.train_kwargs)
             # CPU time of the whole process (every thread) while train() ran: unlike wall
             # time, other programs on the machine hardly change it (for the benchmark)
             self.cpu_seconds = time.process_time() - cpu

@@ -14,7 +14,7 @@ from synthetic_data import blobs
 from bpcourse import TwoLayerNet, layers, numerical_gradient
 from bpcourse import explorers as E
 from bpcourse.functions import softmax
-from bpcourse.training_run import SubsetAccuracy, TrainingRun, evaluation_subset
+from bpcourse.training_run import TrainingRun, evaluation_subset
 
 # --- lesson 3: shopping ---------------------------------------------------------------
 
@@ -201,16 +201,6 @@ def test_evaluation_subset_is_fixed_sorted_and_unique():
     assert evaluation_subset(500) is None
 
 
-def test_subset_accuracy_measures_train_accuracy_on_the_subset_only():
-    x, t = blobs(200)
-    net = TwoLayerNet(64, 6, 3, weight_init_std=1.0, rng=3)
-    idx = np.arange(0, 200, 4)
-    wrapped = SubsetAccuracy(net, x, t, idx)
-    assert wrapped.accuracy(x, t) == net.accuracy(x[idx], t[idx])
-    assert wrapped.accuracy(x[:100], t[:100]) == net.accuracy(x[:100], t[:100])
-    assert wrapped.params is net.params
-
-
 def test_training_run_trains_in_place_with_a_subset_and_throttled_reports():
     x, t = blobs(300)
     xt, tt = blobs(90, seed=1)
@@ -290,18 +280,3 @@ def test_importing_bpcourse_and_the_explorer_logic_loads_no_matplotlib_or_ipywid
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
-
-
-def test_a_deep_copy_of_subset_accuracy_shares_the_data_and_copies_the_network():
-    import copy
-
-    x, t = blobs(200)
-    net = TwoLayerNet(64, 6, 3, weight_init_std=1.0, rng=3)
-    wrapped = SubsetAccuracy(net, x, t, np.arange(0, 200, 4))
-    clone = copy.deepcopy(wrapped)
-    assert clone.network is not net and clone.params["W1"] is not net.params["W1"]
-    assert clone.layers["Affine1"].W is clone.params["W1"]  # the copy's layers use its own
-    assert clone._x_subset is wrapped._x_subset and clone._x_train is x
-    assert clone.accuracy(x, t) == wrapped.accuracy(x, t)
-    net.params["W1"] += 1.0  # the original learns on; the copy keeps its weights
-    np.testing.assert_array_equal(clone.params["W1"] + 1.0, net.params["W1"])

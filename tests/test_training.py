@@ -217,3 +217,19 @@ def test_bad_blas_threads_are_reported(bad):
     x, t, xt, tt = toy_data()
     with pytest.raises(ValueError, match=r"blas_threads must be a positive int or None; got"):
         train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5, blas_threads=bad)
+
+
+def test_eval_indices_measure_train_accuracy_on_those_rows_only():
+    x, t, xt, tt = toy_data()
+    idx = np.arange(0, 300, 10)
+    t = t.copy()
+    t[idx] = 1 - t[idx]  # these 30 rows mislabelled: the network learns the other 270
+    kwargs = {"iters_num": 60, "batch_size": 30, "verbose": False}
+    net = TwoLayerNet(8, 10, 2, rng=0)
+    history = train(net, x, t, xt, tt, eval_indices=idx, **kwargs)
+    # the last measurement is of the final weights: on the subset, and on every test row
+    assert history.train_acc[-1] == net.accuracy(x[idx], t[idx])
+    assert history.test_acc[-1] == net.accuracy(xt, tt) > 0.95
+    full = train(TwoLayerNet(8, 10, 2, rng=0), x, t, xt, tt, **kwargs)
+    assert full.loss == history.loss  # the same training: only what is measured differs
+    assert history.train_acc[-1] < 0.5 < 0.8 < full.train_acc[-1]
