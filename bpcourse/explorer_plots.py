@@ -139,6 +139,8 @@ class ActivationPlot:
             y, dydx = E.activation_curves(point.name, self.xs)
             self.curve.set_data(self.xs, y)
             self.d_curve.set_data(self.xs, dydx)
+            # ReLU's derivative jumps at 0: a step there, not a ramp to the next sample
+            self.d_curve.set_drawstyle("steps-pre" if point.name == "ReLU" else "default")
             for ax, values, room in ((self.ax_f, y, 0.08), (self.ax_d, dydx, 0.45)):
                 low, high = min(values.min(), 0.0), values.max()
                 # the right panel keeps headroom for the backward-pass box at its top
@@ -160,7 +162,11 @@ class ActivationPlot:
 
 
 def activation_figure(name="Sigmoid", x=1.0, dout=1.0):
-    """Static fallback of the activation explorer (lesson 4) at fixed x and dout."""
+    """Static fallback of the activation explorer (lesson 4): a matplotlib Figure.
+
+    name: a key of ``explorers.ACTIVATIONS`` ("ReLU" or "Sigmoid"); x: the input marked on
+    the curves; dout: the upstream gradient of the backward-pass box (floats).
+    """
     return ActivationPlot().update(E.activation_point(name, x, dout)).fig
 
 

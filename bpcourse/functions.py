@@ -24,7 +24,7 @@ def _as_float_array(x):
 
 
 def sigmoid(x):
-    """Logistic function 1 / (1 + exp(-x)), elementwise. Shape in = shape out.
+    """Logistic function 1 / (1 + exp(-x)), elementwise (lesson 4). Shape in = shape out.
 
     ``exp(-x)`` overflows for x < -709, so negative inputs use the equal form
     exp(x) / (1 + exp(x)); the exponent is then never positive.
@@ -35,12 +35,15 @@ def sigmoid(x):
 
 
 def relu(x):
-    """Rectified linear unit max(0, x), elementwise. Shape in = shape out."""
+    """Rectified linear unit max(0, x), elementwise (lesson 4). Shape in = shape out."""
     return np.maximum(_as_float_array(x), 0)
 
 
 def log_softmax(x):
     """log(softmax(x)) over the last axis, without ever forming exp of a large number.
+
+    Lesson 5's stable log-softmax as a function of its own (the layer uses
+    ``softmax_cross_entropy``, which computes the same thing inline).
 
     x: (C,) or (N, C) scores. Returns the same shape.
     """
@@ -50,7 +53,9 @@ def log_softmax(x):
 
 
 def softmax(x):
-    """Softmax over the last axis. x: (C,) or (N, C) scores; returns probabilities, same shape.
+    """Softmax over the last axis (lesson 5).
+
+    x: (C,) or (N, C) scores; returns probabilities of the same shape.
 
     Subtracting the row maximum first changes nothing mathematically (the factor exp(-max)
     cancels) but keeps every exponent <= 0, so scores like 1e4 do not overflow.
@@ -61,7 +66,7 @@ def softmax(x):
 
 
 def as_label_indices(t, num_classes, count=None):
-    """Turn targets into a 1-D array of class indices.
+    """Turn targets into a 1-D array of class indices (lesson 5: SoftmaxWithLoss takes both).
 
     t: (N,) integer labels or (N, C) one-hot rows. Raises ValueError if they do not fit
     ``num_classes`` classes, or if ``count`` (the number of inputs they belong to) is given
@@ -115,7 +120,7 @@ def _batched(y, t):
 
 
 def cross_entropy_error(y, t):
-    """Mean cross-entropy -sum(t * log y) / N of predicted probabilities y.
+    """Mean cross-entropy -sum(t * log y) / N of predicted probabilities y (lesson 5).
 
     y: (C,) or (N, C) probabilities. t: one-hot of the same shape, or (N,) label indices.
     Returns a scalar. A zero probability for the true class gives a large finite loss
@@ -131,11 +136,12 @@ def cross_entropy_error(y, t):
 
 
 def softmax_cross_entropy(x, t, reduction="mean"):
-    """Cross-entropy of softmax(x), computed from the scores x by log-sum-exp.
+    """Cross-entropy of softmax(x), computed from the scores x by log-sum-exp (lesson 5).
 
     x: (C,) or (N, C) scores; t: one-hot like x or (N,) labels. Returns (loss, y) with y the
-    softmax probabilities (same shape as x, batched to (N, C)). Working from x avoids
-    log(softmax) underflowing to log(0) and needs no epsilon.
+    softmax probabilities, always of shape (N, C): a (C,) x counts as a batch of one, so y
+    is then (1, C). Working from x avoids log(softmax) underflowing to log(0) and needs no
+    epsilon. SoftmaxWithLoss (lesson 5) is built on it.
 
     reduction="mean" (the default) makes loss the mean over the batch, a scalar;
     reduction="none" gives each sample's own loss, shape (N,), which a batched gradient

@@ -21,7 +21,9 @@ __all__ = [
 
 
 def numerical_gradient(f, x, h=1e-4):
-    """Gradient of the scalar function ``f`` at ``x`` by central differences.
+    """Gradient of the scalar function ``f`` at ``x`` by central differences (lesson 2).
+
+    Lessons 3 to 6 check every backward pass against it.
 
     x: a float array of any shape; f is called as ``f(x)`` after one entry of x has been
     nudged in place by +h and then by -h. Returns an array of x's shape:

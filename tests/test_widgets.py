@@ -124,6 +124,16 @@ def test_static_fallbacks_show_the_values_they_are_given():
     assert "= −1 × 0.25 = −0.25" in fig.axes[1].texts[0].get_text()
 
 
+def test_relu_derivative_is_drawn_as_a_step_and_the_sigmoid_as_a_curve():
+    from bpcourse.explorer_plots import ActivationPlot
+
+    plot = ActivationPlot()
+    plot.update(E.activation_point("ReLU", 1.0, 1.0))
+    assert plot.d_curve.get_drawstyle() == "steps-pre"
+    plot.update(E.activation_point("Sigmoid", 1.0, 1.0))  # the same plot, switched over
+    assert plot.d_curve.get_drawstyle() == "default"
+
+
 # --- lesson 6: the dashboard ------------------------------------------------------------
 
 
