@@ -28,5 +28,6 @@ class SourceCode:
 
 
 def show_source(obj):
-    """The source code of a class or function, for display in a notebook."""
+    """The source code of a class or function as a SourceCode, which a notebook displays
+    highlighted (lesson 2 on: what you read is what runs)."""
     return SourceCode(inspect.getsource(obj))

@@ -237,5 +237,9 @@ class NumericalGradientPlot:
 
 
 def numerical_gradient_figure(name="book", h=E.BOOK_H):
-    """Static fallback of the numerical-gradient explorer (lesson 2) at a fixed h."""
+    """Static fallback of the numerical-gradient explorer (lesson 2): a matplotlib Figure.
+
+    name: a key of ``explorers.DIFF_FUNCTIONS`` ("book", "sin" or "exp"); h: the step
+    marked, from ``explorers.H_MIN`` to ``explorers.H_MAX``.
+    """
     return NumericalGradientPlot().update(name, h).fig

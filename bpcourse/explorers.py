@@ -222,12 +222,24 @@ def error_estimates(name, h):
 
 
 def error_causes(name, h):
-    """{"forward": cause, "central": cause}: which error the estimates say dominates at h."""
+    """{"forward": cause, "central": cause}: which error the estimates say dominates at h.
+
+    Estimates within a factor of 3 of each other are called about equal: that is the floor
+    of the valley, near the best h for that method, and neither error is to blame.
+    """
     guess = error_estimates(name, float(h))
-    return {key: ("rounding only (this f has no truncation error here)" if trunc == 0
-                  else "truncation (h too coarse)" if trunc > guess.rounding
-                  else "rounding (h too fine)")
-            for key, trunc in (("forward", guess.forward), ("central", guess.central))}
+
+    def cause(truncation):
+        if truncation == 0:
+            return "rounding only (this f has no truncation error here)"
+        ratio = truncation / guess.rounding
+        if ratio > 3:
+            return "mostly truncation (shrinks with h)"
+        if ratio < 1 / 3:
+            return "mostly rounding (grows as h shrinks)"
+        return "both about equal (near the best h)"
+
+    return {"forward": cause(guess.forward), "central": cause(guess.central)}
 
 
 # --- lesson 6: looking at a trained network ---------------------------------------------

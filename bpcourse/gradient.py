@@ -32,7 +32,8 @@ def numerical_gradient(f, x, h=1e-4):
 
     Central differences are accurate to O(h**2); h = 1e-4 keeps both that truncation error
     and the rounding error of subtracting two nearly equal numbers small (their sum is
-    least near 1e-5, see lesson 2).
+    least near 1e-5, see lesson 2) in float64. In float32 rounding swamps this h: keep
+    gradient checks in float64 (lesson 6).
     """
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
         raise TypeError(

@@ -53,7 +53,8 @@ class MulLayer:
 
     forward(x, y) -> z; backward(dout) -> (dx, dy) = (dout * y, dout * x):
     each input receives the upstream gradient times the *other* input, summed back down to
-    that input's shape if it was broadcast.
+    that input's shape if it was broadcast. dout has z's shape
+    (np.broadcast_shapes(x.shape, y.shape)); dx has x's shape, dy y's.
     """
 
     def __init__(self):
@@ -77,7 +78,7 @@ class AddLayer:
 
     forward(x, y) -> z; backward(dout) -> (dx, dy) = (dout, dout):
     an add node passes the upstream gradient on unchanged (summed back down to an input's
-    shape if it was broadcast).
+    shape if it was broadcast). dout has z's shape; dx has x's shape, dy y's.
     """
 
     def __init__(self):

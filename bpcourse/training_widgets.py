@@ -159,7 +159,8 @@ class TrainingDashboard(widgets.VBox):
         h = run.history
         text = f"iteration {run.iteration + 1} of {run.iters_num} · loss {h.loss[-1]:.3f}"
         if h.test_acc:
-            text += (f" · train accuracy {h.train_acc[-1]:.3f}, test accuracy "
+            subset = f" (on {run.eval_size:,} images)" if run.eval_size else ""
+            text += (f" · train accuracy {h.train_acc[-1]:.3f}{subset}, test accuracy "
                      f"{h.test_acc[-1]:.3f} (at iteration {h.epochs[-1]})")
         self.status.value = text
 

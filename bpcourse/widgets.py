@@ -106,9 +106,9 @@ class ShoppingExplorer(Explorer):
     """
 
     def __init__(self, apple=100, apple_num=2, orange=150, orange_num=3, tax=1.1):
-        self.apple = _slider(widgets.IntSlider, apple, 0, 300, 10, "apple price")
+        self.apple = _slider(widgets.IntSlider, apple, 0, 300, 10, "apple, yen each")
         self.apple_num = _slider(widgets.IntSlider, apple_num, 0, 10, 1, "apples")
-        self.orange = _slider(widgets.IntSlider, orange, 0, 300, 10, "orange price")
+        self.orange = _slider(widgets.IntSlider, orange, 0, 300, 10, "orange, yen each")
         self.orange_num = _slider(widgets.IntSlider, orange_num, 0, 10, 1, "oranges")
         self.tax = _slider(widgets.FloatSlider, tax, 1.0, 1.5, 0.01, "tax", readout_format=".2f")
         self.sliders = dict(zip(E.SHOPPING_INPUTS, [self.apple, self.apple_num, self.orange,
@@ -222,5 +222,9 @@ class NumericalGradientExplorer(Explorer):
 
 
 def numerical_gradient_explorer(name="book", h=E.BOOK_H):
-    """The numerical-gradient explorer of lesson 2 (notebook 02_chain_rule)."""
+    """The numerical-gradient explorer of lesson 2 (notebook 02_chain_rule).
+
+    name: the function it opens on, a key of ``explorers.DIFF_FUNCTIONS`` ("book", "sin"
+    or "exp"); h: the step it opens on, from ``explorers.H_MIN`` to ``explorers.H_MAX``.
+    """
     return NumericalGradientExplorer(name, h)

@@ -94,7 +94,7 @@ def test_numerical_gradient_explorer_marks_h_and_tabulates_both_errors():
     w.h.value = 1e-11
     assert w.plot.h_line.get_xdata()[0] == pytest.approx(1e-11)
     assert w.plot.markers["central"].get_ydata()[0] > central_err
-    assert "rounding (h too fine)" in w.readout.value and "1.0e-11" in w.readout.value
+    assert "mostly rounding" in w.readout.value and "1.0e-11" in w.readout.value
 
     curve_before = w.plot.lines["central"].get_ydata().copy()
     w.function.value = "sin"
@@ -173,6 +173,8 @@ def test_dashboard_trains_in_the_background_and_shows_curves_and_mistakes(data):
     assert list(d.plot.test_line.get_ydata()) == d.history.test_acc
     assert "100-image subset" in d.plot.ax_acc.get_title() and "100 of the 300" in d.note.value
     assert "every 15 iterations (300 images ÷ batch size 20)" in d.note.value
+    d._on_progress(d.training)  # the status line while training: it names the subset too
+    assert "train accuracy" in d.status.value and "(on 100 images)" in d.status.value
     # measured at the last iteration anyway, so no second, identical test accuracy
     assert d.plot.acc_text.get_text().startswith("at iteration 199:\n")
     assert "after iteration" not in d.plot.acc_text.get_text()
