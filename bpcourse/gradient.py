@@ -193,9 +193,10 @@ def compare_gradients(analytic, numerical):
 
 
 def gradient_check(network, x, t, method="batched"):
-    """Compare ``network.gradient`` (backprop) with a numerical gradient, key by key.
+    """Compare ``network.gradient`` (backprop) with a numerical gradient, key by key (lesson 6).
 
-    network: has ``gradient(x, t)`` returning a dict of arrays keyed like
+    x (N, input_size) and t (N,) labels or (N, C) one-hot: a small batch (lesson 6 uses 3
+    images). network: has ``gradient(x, t)`` returning a dict of arrays keyed like
     ``network.params``. method="batched" (the default) computes the numerical gradient
     with :func:`batched_numerical_gradient`, for networks built like TwoLayerNet;
     method="loop" calls ``network.numerical_gradient(x, t)``, one entry at a time (the

@@ -91,7 +91,11 @@ class TwoLayerNet:
         return int(np.count_nonzero(self.predict_labels(x, chunk_size) == labels)) / len(x)
 
     def numerical_gradient(self, x, t):
-        """Gradients of the loss by central differences, {W1, b1, W2, b2}: slow, for checks."""
+        """Gradients of the loss by central differences, {W1, b1, W2, b2}: slow, for checks.
+
+        x (N, input_size); t (N,) labels or (N, output_size) one-hot. Each gradient has its
+        parameter's shape. Lesson 6 (lesson 2's ``numerical_gradient``, key by key).
+        """
         def loss_w(_):
             return self.loss(x, t)
 
@@ -100,7 +104,8 @@ class TwoLayerNet:
     def gradient(self, x, t):
         """Gradients of the loss by backpropagation, {W1, b1, W2, b2}, shapes of ``params``.
 
-        The batch loss of this forward pass is left in ``self.last_layer.loss``.
+        x (N, input_size); t (N,) labels or (N, output_size) one-hot. Lesson 6. The batch
+        loss of this forward pass is left in ``self.last_layer.loss``.
         """
         self.loss(x, t)
         dout = self.last_layer.backward(1)

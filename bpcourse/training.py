@@ -14,7 +14,7 @@ __all__ = ["train", "TrainingHistory"]
 
 @dataclass
 class TrainingHistory:
-    """What ``train`` recorded.
+    """What ``train`` recorded (lesson 6).
 
     loss: the minibatch loss of every iteration. epochs: the iteration numbers at which the
     accuracies were measured; train_acc and test_acc: those accuracies (fractions).
@@ -32,7 +32,7 @@ class TrainingHistory:
 def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_size=100,
           learning_rate=0.1, seed=0, verbose=True, progress=False, callback=None,
           blas_threads=1, eval_indices=None):
-    """Train ``network`` in place with minibatch SGD, as in the last cell of chapter 5.
+    """Train ``network`` in place with minibatch SGD, as chapter 5's script does (lesson 6).
 
     network: built like TwoLayerNet, with ``params``, ``gradient(x, t)``, ``accuracy(x, t)``
     and a ``last_layer`` whose ``loss`` holds the loss of the last ``gradient`` call.
