@@ -12,8 +12,8 @@ from bpcourse import explorers as E
 from bpcourse.drawing import INK
 from bpcourse.explorer_plots import StaticFigure, agg_canvas, encode_png
 
-__all__ = ["TrainingPlot", "MistakesPlot", "LookInsidePlot", "training_figure",
-           "mistakes_figure", "look_inside_figure"]
+__all__ = ["TrainingPlot", "accuracy_floor", "MistakesPlot", "LookInsidePlot",
+           "training_figure", "mistakes_figure", "look_inside_figure"]
 
 LOSS_COLOR, TRAIN_COLOR, TEST_COLOR = "#0072B2", "#E69F00", "#009E73"  # Okabe-Ito
 WRONG_COLOR = "#D55E00"  # Okabe-Ito vermillion: a wrong prediction's bar
@@ -29,6 +29,21 @@ def _running_mean(values, window):
     sums = np.cumsum(np.insert(values, 0, 0.0))
     starts = np.maximum(np.arange(1, len(values) + 1) - window, 0)
     return (sums[1:] - sums[starts]) / (np.arange(1, len(values) + 1) - starts)
+
+
+def accuracy_floor(history, step=0.1, margin=0.02):
+    """Lower end of the accuracy axis for a TrainingHistory: 0 until the second measurement,
+    then the multiple of ``step`` just below every measurement but the first, less ``margin``.
+
+    The first measurement comes after one update and is near chance (about 0.16 with the
+    book's settings); on a 0-to-1 axis it would squash the later points into a band where
+    the point or two between training and test accuracy cannot be seen. A run that never
+    gets far above chance keeps the whole axis.
+    """
+    later = [*history.train_acc[1:], *history.test_acc[1:]]
+    if not later:
+        return 0.0
+    return max(0.0, np.floor((min(later) - margin) / step) * step)
 
 
 class TrainingPlot:
@@ -88,6 +103,8 @@ class TrainingPlot:
         # (and the blitted background) stays put unless a run diverges (too high a rate)
         top = max(2.5, 1.05 * finite.max()) if finite.size else 2.5
         self.ax_loss.set_ylim(0, top)
+        low = accuracy_floor(history)
+        self.ax_acc.set_ylim(low, 1 + 0.02 * (1 - low))
         subset = "" if eval_size is None else f" (train: {eval_size}-image subset)"
         self.ax_acc.set_title(f"accuracy{subset}")
         lines = []
@@ -104,7 +121,7 @@ class TrainingPlot:
         """PNG of the current state; redraws only the curves if the axes are unchanged."""
         canvas = agg_canvas(self.fig, dpi)
         key = (dpi, self.ax_loss.get_xlim(), self.ax_loss.get_ylim(), self.ax_acc.get_xlim(),
-               self.ax_acc.get_title())
+               self.ax_acc.get_ylim(), self.ax_acc.get_title())
         if key != self._background_key:
             for artist in self.dynamic:  # animated artists are left out of a full draw
                 artist.set_animated(True)

@@ -152,6 +152,28 @@ def wait_for(condition, timeout=30.0):
         time.sleep(0.005)
 
 
+def test_accuracy_axis_zooms_in_after_the_first_measurement_unless_training_failed():
+    from bpcourse.training import TrainingHistory
+    from bpcourse.training_plots import TrainingPlot, accuracy_floor
+
+    first = TrainingHistory(epochs=[0], train_acc=[0.16], test_acc=[0.17])
+    assert accuracy_floor(first) == 0.0
+    later = TrainingHistory(epochs=[0, 600, 1200], train_acc=[0.16, 0.90, 0.93],
+                            test_acc=[0.17, 0.91, 0.925])
+    assert accuracy_floor(later) == pytest.approx(0.8)
+    stuck = TrainingHistory(epochs=[0, 600], train_acc=[0.1, 0.11], test_acc=[0.1, 0.1])
+    assert accuracy_floor(stuck) == 0.0  # a run near chance keeps the whole axis
+
+    plot = TrainingPlot()
+    plot.update(first, 1200).render_png(50)
+    assert plot.ax_acc.get_ylim()[0] == 0.0
+    key_before = plot._background_key
+    plot.update(later, 1200).render_png(50)
+    low, high = plot.ax_acc.get_ylim()
+    assert low == pytest.approx(0.8) and 1 < high < 1.01
+    assert plot._background_key != key_before  # the axes were redrawn for the new range
+
+
 def test_dashboard_trains_in_the_background_and_shows_curves_and_mistakes(data):
     d = W.training_dashboard(*data, hidden_size=10, iters_num=200, batch_size=20,
                              eval_size=100)
@@ -275,7 +297,7 @@ def test_live_training_frames_redraw_only_the_curves_and_match_a_full_draw():
     def history(n, flat=False):
         loss = [1.5] * n if flat else list(2.0 * np.exp(-np.arange(n) / 300) + 0.1)
         epochs = list(range(0, n, 200))
-        acc = 0.3 if flat else 0.8
+        acc = 0.75 if flat else 0.8  # different curves, the same accuracy axis (0.6 to 1)
         return TrainingHistory(loss=loss, epochs=epochs, train_acc=[acc] * len(epochs),
                                test_acc=[acc - 0.1] * len(epochs))
 
