@@ -234,9 +234,9 @@ def error_causes(name, h):
             return "rounding only (this f has no truncation error here)"
         ratio = truncation / guess.rounding
         if ratio > 3:
-            return "mostly truncation (shrinks with h)"
+            return "truncation (shrinks as h shrinks)"
         if ratio < 1 / 3:
-            return "mostly rounding (grows as h shrinks)"
+            return "rounding (grows as h shrinks)"
         return "both about equal (near the best h)"
 
     return {"forward": cause(guess.forward), "central": cause(guess.central)}

@@ -217,7 +217,7 @@ class NumericalGradientExplorer(Explorer):
         self.readout.value = (
             f"<p>{html.escape(fn.label)}: exact derivative <b>{errors.exact:.15g}</b>, "
             f"step h = <b>{h:.1e}</b></p><table><tr><th>method</th><th>estimate</th>"
-            f"<th>error</th><th>mostly</th></tr>{''.join(cells)}</table>")
+            f"<th>error</th><th>which error dominates</th></tr>{''.join(cells)}</table>")
         self._show()
 
 

@@ -126,16 +126,16 @@ def test_error_estimates_cross_where_the_true_errors_are_smallest():
 
 
 def test_error_causes_name_the_error_the_estimates_say_dominates():
-    assert E.error_causes("sin", 1e-1) == {"forward": "mostly truncation (shrinks with h)",
-                                           "central": "mostly truncation (shrinks with h)"}
-    assert E.error_causes("sin", 1e-12) == {"forward": "mostly rounding (grows as h shrinks)",
-                                            "central": "mostly rounding (grows as h shrinks)"}
+    assert E.error_causes("sin", 1e-1) == {"forward": "truncation (shrinks as h shrinks)",
+                                           "central": "truncation (shrinks as h shrinks)"}
+    assert E.error_causes("sin", 1e-12) == {"forward": "rounding (grows as h shrinks)",
+                                            "central": "rounding (grows as h shrinks)"}
     # near the central difference's best h for sin (about 1e-5) neither error is to blame
     assert E.error_causes("sin", 1e-5)["central"] == "both about equal (near the best h)"
     # the book's parabola: a central difference has no truncation error at any h, so even
     # the largest h must not be blamed on h being too fine
     assert E.error_causes("book", 1e-1) == {
-        "forward": "mostly truncation (shrinks with h)",
+        "forward": "truncation (shrinks as h shrinks)",
         "central": "rounding only (this f has no truncation error here)"}
 
 

@@ -94,7 +94,7 @@ def test_numerical_gradient_explorer_marks_h_and_tabulates_both_errors():
     w.h.value = 1e-11
     assert w.plot.h_line.get_xdata()[0] == pytest.approx(1e-11)
     assert w.plot.markers["central"].get_ydata()[0] > central_err
-    assert "mostly rounding" in w.readout.value and "1.0e-11" in w.readout.value
+    assert "rounding (grows as h shrinks)" in w.readout.value and "1.0e-11" in w.readout.value
 
     curve_before = w.plot.lines["central"].get_ydata().copy()
     w.function.value = "sin"
