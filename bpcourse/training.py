@@ -16,13 +16,14 @@ __all__ = ["train", "TrainingHistory"]
 class TrainingHistory:
     """What ``train`` recorded (lesson 6).
 
-    loss: the minibatch loss of every iteration. epochs: the iteration numbers at which the
-    accuracies were measured; train_acc and test_acc: those accuracies (fractions).
+    loss: the minibatch loss of every iteration. measured_at: the iteration numbers at which
+    the accuracies were measured (iteration 0, then one per epoch, and the last one);
+    train_acc and test_acc: those accuracies (fractions).
     seconds: wall time of the whole run. stopped: True if a callback ended it early.
     """
 
     loss: list = field(default_factory=list)
-    epochs: list = field(default_factory=list)
+    measured_at: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
     test_acc: list = field(default_factory=list)
     seconds: float = 0.0
@@ -145,7 +146,7 @@ class AccuracyMeter:
             return
         (iteration, future), self._pending = self._pending, None
         train_acc, test_acc = future.result()  # re-raises an error from the worker
-        self.history.epochs.append(iteration)
+        self.history.measured_at.append(iteration)
         self.history.train_acc.append(train_acc)
         self.history.test_acc.append(test_acc)
         if self.verbose:

@@ -93,8 +93,8 @@ class TrainingPlot:
         k = -(-len(loss) // MAX_POINTS) or 1
         self.loss_line.set_data(steps[::k], loss[::k])
         self.smooth_line.set_data(steps[::k], _running_mean(loss, SMOOTHING)[::k])
-        self.train_line.set_data(history.epochs, history.train_acc)
-        self.test_line.set_data(history.epochs, history.test_acc)
+        self.train_line.set_data(history.measured_at, history.train_acc)
+        self.test_line.set_data(history.measured_at, history.test_acc)
         right = max(iters_num or len(loss), 1)
         for ax in (self.ax_loss, self.ax_acc):
             ax.set_xlim(0, right)
@@ -109,9 +109,9 @@ class TrainingPlot:
         self.ax_acc.set_title(f"accuracy{subset}")
         lines = []
         if history.test_acc:  # measured once an epoch, so say when
-            lines.append(f"at iteration {history.epochs[-1]}:\ntrain {history.train_acc[-1]:.3f}, "
-                         f"test {history.test_acc[-1]:.3f}")
-        measured_last = bool(history.epochs) and history.epochs[-1] == len(loss) - 1
+            lines.append(f"at iteration {history.measured_at[-1]}:\n"
+                         f"train {history.train_acc[-1]:.3f}, test {history.test_acc[-1]:.3f}")
+        measured_last = bool(history.measured_at) and history.measured_at[-1] == len(loss) - 1
         if final_test is not None and not measured_last:  # stopped between two epochs
             lines.append(f"after iteration {len(loss) - 1}:\ntest {final_test:.3f}")
         self.acc_text.set_text("\n".join(lines))

@@ -161,7 +161,7 @@ class TrainingDashboard(widgets.VBox):
         if h.test_acc:
             subset = f" (on {run.eval_size:,} images)" if run.eval_size else ""
             text += (f" · train accuracy {h.train_acc[-1]:.3f}{subset}, test accuracy "
-                     f"{h.test_acc[-1]:.3f} (at iteration {h.epochs[-1]})")
+                     f"{h.test_acc[-1]:.3f} (at iteration {h.measured_at[-1]})")
         self.status.value = text
 
     def _on_plot(self, run):

@@ -23,7 +23,7 @@ def test_train_learns_and_records_history(capsys):
     history = train(net, x, t, xt, tt, iters_num=200, batch_size=30, learning_rate=0.1)
     assert len(history.loss) == 200
     # 300 / 30 = 10 iterations an epoch: 0, 10, ..., 190, plus the last one (199)
-    assert history.epochs == [*range(0, 200, 10), 199]
+    assert history.measured_at == [*range(0, 200, 10), 199]
     assert len(history.train_acc) == len(history.test_acc) == 21
     assert history.test_acc[-1] > 0.95 and history.test_acc[0] < history.test_acc[-1]
     assert np.mean(history.loss[-20:]) < np.mean(history.loss[:20]) / 2
@@ -39,7 +39,7 @@ def test_train_is_reproducible_with_a_seed():
         runs.append(train(net, x, t, xt, tt, iters_num=50, batch_size=20, verbose=False))
     assert runs[0].loss == runs[1].loss
     # the accuracies come from another thread: they must not depend on its timing either
-    assert runs[0].epochs == runs[1].epochs == [0, 15, 30, 45, 49]
+    assert runs[0].measured_at == runs[1].measured_at == [0, 15, 30, 45, 49]
     assert runs[0].train_acc == runs[1].train_acc and runs[0].test_acc == runs[1].test_acc
 
 
@@ -82,9 +82,9 @@ def test_background_accuracies_are_those_of_the_network_at_that_iteration():
 
     history = train(net, x, t, xt, tt, iters_num=100, batch_size=30, learning_rate=0.05,
                     verbose=False, callback=measure_here)
-    assert history.epochs == sorted(seen)
+    assert history.measured_at == sorted(seen)
     measured = list(zip(history.train_acc, history.test_acc, strict=True))
-    assert measured == [seen[i] for i in history.epochs]
+    assert measured == [seen[i] for i in history.measured_at]
     assert len(set(history.train_acc)) > 3  # the network changed between measurements
 
 
@@ -95,7 +95,7 @@ def test_a_callback_sees_every_measurement_but_the_latest_whatever_the_timing():
 
     def check(i, history):
         started = [p for p in points if p <= i]
-        seen.append(history.epochs == started[:-1]
+        seen.append(history.measured_at == started[:-1]
                     and len(history.train_acc) == len(history.test_acc) == len(started) - 1)
 
     class SlowToMeasure(TwoLayerNet):
@@ -106,7 +106,7 @@ def test_a_callback_sees_every_measurement_but_the_latest_whatever_the_timing():
     history = train(SlowToMeasure(8, 10, 2, rng=0), x, t, xt, tt, iters_num=200,
                     batch_size=30, verbose=False, callback=check)
     assert len(seen) == 200 and all(seen)
-    assert history.epochs == points
+    assert history.measured_at == points
 
 
 @pytest.mark.parametrize(("iters_num", "batch_size", "epochs"),
@@ -115,7 +115,7 @@ def test_runs_shorter_than_an_epoch(iters_num, batch_size, epochs):
     x, t, xt, tt = toy_data()
     history = train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=iters_num,
                     batch_size=batch_size, verbose=False)
-    assert len(history.loss) == iters_num and history.epochs == epochs
+    assert len(history.loss) == iters_num and history.measured_at == epochs
     assert len(history.train_acc) == len(history.test_acc) == len(epochs)
 
 
@@ -123,7 +123,7 @@ def test_one_hot_targets_are_measured_like_labels():
     x, t, xt, tt = toy_data()
     history = train(TwoLayerNet(8, 10, 2, weight_init_std=0.1, rng=0), x, np.eye(2)[t], xt,
                     np.eye(2)[tt], iters_num=100, batch_size=30, verbose=False)
-    assert history.epochs == [*range(0, 100, 10), 99] and history.test_acc[-1] > 0.95
+    assert history.measured_at == [*range(0, 100, 10), 99] and history.test_acc[-1] > 0.95
 
 
 def test_a_network_that_cannot_be_deep_copied_is_measured_in_the_loop():
@@ -139,7 +139,7 @@ def test_a_network_that_cannot_be_deep_copied_is_measured_in_the_loop():
     kwargs = {"iters_num": 60, "batch_size": 30, "verbose": False}
     locked = train(WithLock(8, 10, 2, rng=0), x, t, xt, tt, **kwargs)
     plain = train(TwoLayerNet(8, 10, 2, rng=0), x, t, xt, tt, **kwargs)
-    assert locked.epochs == plain.epochs == [*range(0, 60, 10), 59]
+    assert locked.measured_at == plain.measured_at == [*range(0, 60, 10), 59]
     assert locked.train_acc == plain.train_acc and locked.test_acc == plain.test_acc
 
     class BrokenCopy(TwoLayerNet):
@@ -184,7 +184,7 @@ def test_a_stop_still_records_the_measurement_it_started():
     x, t, xt, tt = toy_data()
     history = train(TwoLayerNet(8, 10, 2, rng=0), x, t, xt, tt, iters_num=1000,
                     batch_size=30, verbose=False, callback=lambda i, h: i == 20)
-    assert history.stopped and history.epochs == [0, 10, 20]
+    assert history.stopped and history.measured_at == [0, 10, 20]
     assert len(history.train_acc) == len(history.test_acc) == 3
 
 

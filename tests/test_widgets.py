@@ -156,12 +156,12 @@ def test_accuracy_axis_zooms_in_after_the_first_measurement_unless_training_fail
     from bpcourse.training import TrainingHistory
     from bpcourse.training_plots import TrainingPlot, accuracy_floor
 
-    first = TrainingHistory(epochs=[0], train_acc=[0.16], test_acc=[0.17])
+    first = TrainingHistory(measured_at=[0], train_acc=[0.16], test_acc=[0.17])
     assert accuracy_floor(first) == 0.0
-    later = TrainingHistory(epochs=[0, 600, 1200], train_acc=[0.16, 0.90, 0.93],
+    later = TrainingHistory(measured_at=[0, 600, 1200], train_acc=[0.16, 0.90, 0.93],
                             test_acc=[0.17, 0.91, 0.925])
     assert accuracy_floor(later) == pytest.approx(0.8)
-    stuck = TrainingHistory(epochs=[0, 600], train_acc=[0.1, 0.11], test_acc=[0.1, 0.1])
+    stuck = TrainingHistory(measured_at=[0, 600], train_acc=[0.1, 0.11], test_acc=[0.1, 0.1])
     assert accuracy_floor(stuck) == 0.0  # a run near chance keeps the whole axis
 
     plot = TrainingPlot()
@@ -221,7 +221,7 @@ def test_dashboard_stop_button_stops_cleanly_and_keeps_the_network(data):
     final = d.network.accuracy(data[2], data[3])
     stopped_at = len(d.history.loss) - 1
     # a stop that lands on an epoch's own measurement shows that one, not a second line
-    when = "at" if d.history.epochs[-1] == stopped_at else "after"
+    when = "at" if d.history.measured_at[-1] == stopped_at else "after"
     assert f"{when} iteration {stopped_at}:" in d.plot.acc_text.get_text()
     assert f"test {final:.3f}" in d.plot.acc_text.get_text()
     # the network is usable and trained: its first weights moved from their start
@@ -298,7 +298,7 @@ def test_live_training_frames_redraw_only_the_curves_and_match_a_full_draw():
         loss = [1.5] * n if flat else list(2.0 * np.exp(-np.arange(n) / 300) + 0.1)
         epochs = list(range(0, n, 200))
         acc = 0.75 if flat else 0.8  # different curves, the same accuracy axis (0.6 to 1)
-        return TrainingHistory(loss=loss, epochs=epochs, train_acc=[acc] * len(epochs),
+        return TrainingHistory(loss=loss, measured_at=epochs, train_acc=[acc] * len(epochs),
                                test_acc=[acc - 0.1] * len(epochs))
 
     plot = TrainingPlot()
