@@ -1,13 +1,21 @@
 """The training loop of lesson 6: minibatch SGD on a network with ``gradient``."""
 
 import copy
+import numbers
 import sys
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+
+try:  # threadpoolctl 3.8+: see _change_blas
+    from threadpoolctl import OpenBLASController
+except ImportError:  # older: any thread's limit applies at once
+    OpenBLASController = None
 
 __all__ = ["train", "TrainingHistory"]
 
@@ -62,7 +70,8 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
             f"inputs and targets differ in length: x_train {len(x_train)}, t_train "
             f"{len(t_train)}, x_test {len(x_test)}, t_test {len(t_test)}"
         )
-    if blas_threads is not None and (not isinstance(blas_threads, int) or blas_threads < 1):
+    if blas_threads is not None and (not isinstance(blas_threads, numbers.Integral)
+                                     or isinstance(blas_threads, bool) or blas_threads < 1):
         raise ValueError(f"blas_threads must be a positive int or None; got {blas_threads!r}")
     rng = np.random.default_rng(seed)
     train_size = len(x_train)
@@ -76,7 +85,7 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     history = TrainingHistory()
     start = time.perf_counter()
     # the meter measures accuracy in a second thread: see "Accuracy on the other core"
-    with threadpool_limits(blas_threads, user_api="blas"), \
+    with _blas_threads(blas_threads), \
             AccuracyMeter(x_eval, t_eval, x_test, t_test, history, verbose) as meter:
         for i, batch in enumerate(batches):
             grads = network.gradient(x_train[batch], t_train[batch])
@@ -96,6 +105,52 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     if progress:
         sys.stderr.write("\n")
     return history
+
+
+_blas_lock = threading.Lock()
+_blas_runs = 0  # train() calls under way that set a BLAS thread count
+_blas_first = None  # the first one's limiter: it holds the setting from before any of them
+
+
+@contextmanager
+def _blas_threads(threads):
+    """Give BLAS ``threads`` threads while any train() call runs (None: leave it alone).
+
+    The limit is process-wide, and the dashboard trains in a background thread while a
+    notebook cell may call train() too. If each call put back what it found on entry, the
+    one that ends last would put back the other's 1 for good; so only the last call to end
+    restores the setting from before the first began.
+    """
+    global _blas_runs, _blas_first
+    if threads is None:
+        yield
+        return
+    with _blas_lock:
+        limiter = _change_blas(lambda: threadpool_limits(int(threads), user_api="blas"))
+        if _blas_runs == 0:
+            _blas_first = limiter
+        _blas_runs += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_runs -= 1
+            if _blas_runs == 0:
+                _change_blas(_blas_first.restore_original_limits)
+                _blas_first = None
+
+
+def _change_blas(change):
+    # threadpoolctl 3.8 lets one thread at a time change a pthreads OpenBLAS and silently
+    # ignores the others; train() runs in whatever thread calls it (the dashboard's is a
+    # background one) and _blas_lock already orders our changes, so take control for the
+    # change and hand it back at once
+    release = getattr(OpenBLASController, "clear_controlling_thread", lambda force: None)
+    release(force=True)
+    try:
+        return change()
+    finally:
+        release(force=True)
 
 
 class AccuracyMeter:
@@ -120,16 +175,20 @@ class AccuracyMeter:
         self.history = history
         self.verbose = verbose
         self._pending = None  # (iteration, future) of the measurement under way
+        self._copyable = True  # False once deepcopy has refused this network
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bpcourse-accuracy")
 
     def measure(self, iteration, network):
         """Record the previous measurement, then start measuring ``network`` as it is now."""
         self.finish()
         try:
-            snapshot = copy.deepcopy(network)
+            snapshot = copy.deepcopy(network) if self._copyable else None
         except (TypeError, copy.Error):  # it holds a lock, say: measure it here and now
             # (only what deepcopy raises for an object it cannot copy: a bug elsewhere in a
             # network's copying must surface, not turn into a quietly slower run)
+            self._copyable = False  # and do not try again every epoch
+            snapshot = None
+        if snapshot is None:
             done = Future()
             done.set_result(self._accuracies(network))
             self._pending = (iteration, done)

@@ -6,6 +6,11 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
+try:
+    from threadpoolctl import OpenBLASController
+except ImportError:  # threadpoolctl before 3.8: no thread holds control
+    OpenBLASController = None
+
 from bpcourse import TwoLayerNet, train
 
 
@@ -142,6 +147,17 @@ def test_a_network_that_cannot_be_deep_copied_is_measured_in_the_loop():
     assert locked.measured_at == plain.measured_at == [*range(0, 60, 10), 59]
     assert locked.train_acc == plain.train_acc and locked.test_acc == plain.test_acc
 
+    class CountedRefusal(TwoLayerNet):
+        attempts = 0
+
+        def __deepcopy__(self, memo):
+            type(self).attempts += 1
+            raise TypeError("cannot pickle '_thread.lock' object")
+
+    refused = train(CountedRefusal(8, 10, 2, rng=0), x, t, xt, tt, **kwargs)
+    assert refused.train_acc == plain.train_acc and refused.test_acc == plain.test_acc
+    assert CountedRefusal.attempts == 1  # refused once: not tried again every epoch
+
     class BrokenCopy(TwoLayerNet):
         def __deepcopy__(self, memo):
             raise AttributeError("a bug in the network's own copying")
@@ -212,7 +228,63 @@ def test_training_runs_blas_on_the_threads_asked_for_and_gives_them_back():
         assert seen == [{2}] * 5
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5, "1"])
+@pytest.fixture
+def blas_on_two_threads():
+    """BLAS on 2 threads, and no thread holding threadpoolctl's control: as in a fresh
+    kernel (pytest's own process runs BLAS on one thread, see notebooks/conftest.py)."""
+    release = getattr(OpenBLASController, "clear_controlling_thread", lambda force: None)
+    limiter = threadpool_limits(2, user_api="blas")
+    release(force=True)
+    if blas_threads_now() != {2}:
+        pytest.skip(f"this NumPy's BLAS cannot be set to 2 threads: {threadpool_info()}")
+    yield
+    limiter.restore_original_limits()
+    release(force=True)
+
+
+def test_overlapping_runs_keep_one_blas_thread_until_the_last_ends_then_give_it_back(
+        blas_on_two_threads):
+    # the dashboard trains in a background thread while a cell may call train() too; the
+    # order that once left BLAS at one thread for good: A starts, B starts, A ends, B ends
+    before = blas_threads_now()
+    x, t, xt, tt = toy_data()
+    a_started, b_started = threading.Event(), threading.Event()
+    seen = {}
+
+    def a_callback(i, history):
+        seen["A"] = blas_threads_now()
+        a_started.set()
+        assert b_started.wait(30)
+        return True  # A ends while B still runs
+
+    def run_a():
+        train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=50, verbose=False,
+              callback=a_callback)
+
+    def b_callback(i, history):
+        b_started.set()
+        a_thread.join(30)
+        seen["B after A"] = blas_threads_now()
+        return True
+
+    a_thread = threading.Thread(target=run_a)
+    a_thread.start()
+    assert a_started.wait(30)
+    train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=50, verbose=False,
+          callback=b_callback)
+    assert not a_thread.is_alive()
+    assert seen == {"A": {1}, "B after A": {1}}  # a run in a thread gets its one thread,
+    assert blas_threads_now() == before  # A's end kept B's, and B's end gave all back
+
+
+def test_blas_threads_takes_any_integer_but_not_a_bool():
+    x, t, xt, tt = toy_data()
+    history = train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5, verbose=False,
+                    blas_threads=np.int64(1))
+    assert len(history.loss) == 5
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "1", True])
 def test_bad_blas_threads_are_reported(bad):
     x, t, xt, tt = toy_data()
     with pytest.raises(ValueError, match=r"blas_threads must be a positive int or None; got"):
