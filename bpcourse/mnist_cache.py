@@ -66,7 +66,7 @@ def writable_folder(folder):
             f"but it is not saved, so the next load is slow (and downloads again if needed). "
             f"Set XDG_CACHE_HOME to a writable folder to fix this.",
             MnistWarning,
-            stacklevel=3,
+            stacklevel=4,  # load_mnist -> datasets._build -> here: name the learner's line
         )
         return None
     return folder
@@ -106,7 +106,7 @@ def write_npz(path, arrays, checksums):
         )
     except OSError as exc:
         warnings.warn(
-            f"could not save the MNIST array cache {path}: {exc}", MnistWarning, stacklevel=3
+            f"could not save the MNIST array cache {path}: {exc}", MnistWarning, stacklevel=4
         )
 
 
