@@ -72,8 +72,9 @@ def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
     array: 8 for float64).
 
     It raises TypeError, naming method='loop', for a network it would get wrong: a
-    ``loss`` that is more than the layers and last_layer (weight decay, say), a W or b
-    shared by two layers, or one array under two keys of ``params``.
+    ``loss`` that is more than the layers and last_layer (weight decay, say), or a W or b
+    shared by two layers. (One array under two keys of ``params`` is fine: both keys get
+    its gradient, as with the loop.)
     """
     layers = list(network.layers.values())
     owner = _affine_owners(network, layers)
@@ -129,9 +130,6 @@ def _affine_owners(network, layers):
         elif not isinstance(layer, (Relu, Sigmoid)):
             raise TypeError(f"batched_numerical_gradient knows Affine, Relu and Sigmoid "
                             f"layers, not {type(layer).__name__}; use method='loop'")
-    if len({id(param) for param in network.params.values()}) < len(network.params):
-        raise TypeError("two keys of network.params hold the same array; each parameter "
-                        "needs its own for batched_numerical_gradient; use method='loop'")
     owner = {key: where.get(id(param)) for key, param in network.params.items()}
     missing = [key for key, found in owner.items() if found is None]
     if missing:
