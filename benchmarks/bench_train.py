@@ -10,9 +10,9 @@ imports), likewise twice, each in a fresh subprocess, with final test accuracy (
 agree within 0.5 points, else FAIL and exit status 1) and peak memory; the targets met or
 missed against the fastest run of each; notebook 6's full gradient check, batched against
 the loop; ``import bpcourse``; and with --nbval-time, ``pytest notebooks/``. ``--threads``
-(default 1) sets the BLAS/OpenMP threads of every subprocess but three: the reference's
-and PyTorch's runs with their own choice, and the course's, which runs as a learner's
-would, with no thread variables set (``train`` itself asks BLAS for one thread).
+(default 1) sets the BLAS/OpenMP threads of every subprocess except the rows that say
+they use their own thread choice, and the course's, which run as a learner's would, with
+no thread variables set (``train`` itself asks BLAS for one thread).
 benchmarks/README.md says what each row means and why one thread.
 The data comes from ``--data-dir`` or $BPCOURSE_DATA; nothing is downloaded.
 This is a benchmark to run by hand, not a timed test.
@@ -174,7 +174,8 @@ def print_targets(rows, runs):
         if of_kind:
             other = min(of_kind, key=lambda r: r["seconds"])
             ratio = other["seconds"] / course["seconds"]
-            print(f"course against {name} at its fastest: {ratio:.2f}x faster "
+            speed = f"{ratio:.2f}x faster" if ratio >= 1 else f"{1 / ratio:.2f}x slower"
+            print(f"course against {name} at its fastest: {speed} "
                   f"(target {target:g}x: {'met' if ratio >= target else 'MISSED'}; "
                   f"median runs: {other['median'] / course['median']:.2f}x)")
 
