@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from test_lesson6_outputs import CHECKED_HERE as CHECKED_IN_TESTS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [
@@ -65,8 +66,10 @@ def test_notebook_stored_executed_in_order(name):
     for c in code:
         ignored = "nbval-ignore-output" in c.get("metadata", {}).get("tags", [])
         source = "".join(c["source"])
-        if ignored:  # only cells whose output cannot be stable may be ignored
-            assert re.search(r"widgets\.|explorer|dashboard|progress=True", source), source
+        if ignored:  # only cells whose output cannot be stable may be ignored: widgets,
+            # and lesson 6's float32 results, which test_lesson6_outputs.py checks instead
+            assert (re.search(r"widgets\.|explorer|dashboard|progress=True", source)
+                    or any(phrase in source for phrase in CHECKED_IN_TESTS)), source
         for out in c.get("outputs", []):
             assert out.get("output_type") != "error", f"{name}: a cell stored an error"
 
