@@ -36,9 +36,9 @@ from bpcourse import TwoLayerNet, datasets, gradient_check, softmax, train
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_two_layer_net.ipynb"
 ACCURACY_TOLERANCE = 0.004
 PROBABILITY_TOLERANCE = 0.1
-# The stored max relative errors keep one significant digit, so the printed value may be
-# up to a third off the true one (2e-01 stands for 0.15 to 0.25); on top of that come the
-# 11% between processors.
+# The stored max relative errors keep one significant digit (1e-01 stands for anything from
+# 0.095 to 0.15, so the printed value can be a third below the true one), and on top of
+# that come the 11% between processors.
 FLOAT32_CHECK_FACTOR = 2.0
 
 # The cells tagged nbval-ignore-output that this module checks, by a phrase of their source

@@ -69,8 +69,8 @@ def test_notebook_stored_executed_in_order(name):
         if ignored:  # only cells whose output cannot be stable may be ignored: widgets,
             # and lesson 6's float32 results, which test_lesson6_outputs.py checks instead
             assert (re.search(r"widgets\.|explorer|dashboard|progress=True", source)
-                    or name == NOTEBOOKS[5]
-                    and any(phrase in source for phrase in CHECKED_IN_TESTS)), source
+                    or (name == NOTEBOOKS[5]
+                        and any(phrase in source for phrase in CHECKED_IN_TESTS))), source
         for out in c.get("outputs", []):
             assert out.get("output_type") != "error", f"{name}: a cell stored an error"
 
