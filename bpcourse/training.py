@@ -10,12 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import threadpool_limits
-
-try:  # threadpoolctl 3.8+: see _change_blas
-    from threadpoolctl import OpenBLASController
-except ImportError:  # older: any thread's limit applies at once
-    OpenBLASController = None
+from threadpoolctl import OpenBLASController, threadpool_limits
 
 __all__ = ["train", "TrainingHistory"]
 
@@ -144,7 +139,7 @@ def _change_blas(change):
     # threadpoolctl 3.8 lets one thread at a time change a pthreads OpenBLAS and silently
     # ignores the others; train() runs in whatever thread calls it (the dashboard's is a
     # background one) and _blas_lock already orders our changes, so take control for the
-    # change and hand it back at once
+    # change and hand it back at once (before 3.8 no thread holds control: nothing to do)
     release = getattr(OpenBLASController, "clear_controlling_thread", lambda force: None)
     release(force=True)
     try:
