@@ -286,7 +286,7 @@ def test_each_file_comes_from_the_first_place_that_has_it(tiny, tmp_path, monkey
     monkeypatch.setenv("BPCOURSE_DATA", str(tiny.folder))
     with pytest.warns(MnistWarning, match=f"data_dir {partial} has no {TEST_IMAGES}") as seen:
         (_, t), (_, t_test) = load_mnist(data_dir=partial)
-    assert seen[0].filename == __file__  # the warning names the caller's line
+    assert seen.pop(MnistWarning).filename == __file__  # the warning names the caller's line
     np.testing.assert_array_equal(t_test, TEST_T)
 
 
@@ -489,7 +489,7 @@ def test_bad_array_cache_is_rebuilt(tiny, cache, damage, reason):
     damage(npz)
     with pytest.warns(MnistWarning, match=f"rebuilding.*{reason}") as seen:
         (x, t), _ = load_mnist(normalize=False, data_dir=tiny.folder)
-    assert seen[0].filename == __file__
+    assert seen.pop(MnistWarning).filename == __file__
     np.testing.assert_array_equal(x.reshape(5, 28, 28), tiny.x_train)
     with np.load(npz, allow_pickle=False) as z:  # a good cache is back in its place
         np.testing.assert_array_equal(z["t_train"], TRAIN_T)
@@ -504,7 +504,7 @@ def test_failed_cache_write_warns_and_leaves_no_temp_file(tiny, cache, monkeypat
     monkeypatch.setattr(np, "savez", disk_full)
     with pytest.warns(MnistWarning, match="No space left") as seen:
         (_, t), _ = load_mnist(data_dir=tiny.folder)
-    assert seen[0].filename == __file__
+    assert seen.pop(MnistWarning).filename == __file__
     np.testing.assert_array_equal(t, TRAIN_T)
     assert list(cache.iterdir()) == []
 
@@ -515,7 +515,7 @@ def test_unwritable_cache_still_returns_data(tiny, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
     with pytest.warns(MnistWarning, match="cannot write to the MNIST cache folder") as seen:
         (_, t), _ = load_mnist(data_dir=tiny.folder)
-    assert seen[0].filename == __file__
+    assert seen.pop(MnistWarning).filename == __file__
     np.testing.assert_array_equal(t, TRAIN_T)
 
 

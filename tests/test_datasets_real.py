@@ -6,11 +6,10 @@ misconfigured and a skip would hide it. Downloads are switched off, so a missing
 an error here, never a trip to the internet.
 """
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
+from real_mnist import NOT_SET, data_folder
 
 from bpcourse import datasets, fileio
 from bpcourse.datasets import FILES, load_mnist
@@ -23,23 +22,12 @@ TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 @pytest.fixture
 def real_data(tmp_path, monkeypatch):
-    """The BPCOURSE_DATA value, with an empty private cache and no mirrors."""
-    value = os.environ.get("BPCOURSE_DATA")
-    if not value:
-        pytest.skip(
-            "BPCOURSE_DATA is not set: point it at a folder with the four MNIST .gz files "
-            "to run the real-data tests"
-        )
+    """The BPCOURSE_DATA folder, with an empty private cache and no mirrors."""
+    folder = data_folder()
+    if folder is None:
+        pytest.skip(NOT_SET)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(datasets, "MIRRORS", [])
-    return value
-
-
-def folder_of(value):
-    # Checked in the test, not the fixture, so that pytest reports a FAILED test.
-    folder = Path(value)
-    if not folder.is_dir():
-        pytest.fail(f"BPCOURSE_DATA={value!r} is set, but there is no such folder")
     return folder
 
 
@@ -48,7 +36,6 @@ def files_in(folder):
 
 
 def test_cold_load_of_the_real_data(real_data):
-    real_data = folder_of(real_data)
     before = files_in(real_data)
     assert not datasets.mnist_cache_dir().exists()  # nothing cached: this is the cold path
     (x_train, t_train), (x_test, t_test) = load_mnist()
@@ -65,7 +52,6 @@ def test_cold_load_of_the_real_data(real_data):
 
 
 def test_warm_load_of_the_real_data(real_data, monkeypatch):
-    folder_of(real_data)
     (x_cold, t_cold), (x_test_cold, _) = load_mnist(normalize=False)
     calls = []
     monkeypatch.setattr(fileio, "gunzip", lambda *a, **k: calls.append(a))
@@ -81,7 +67,6 @@ def test_warm_load_of_the_real_data(real_data, monkeypatch):
 
 
 def test_command_line_on_the_real_data(real_data, capsys):
-    real_data = folder_of(real_data)
     assert datasets.main([]) == 0
     out = capsys.readouterr().out
     for name in FILES:

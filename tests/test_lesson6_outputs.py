@@ -15,25 +15,27 @@ NumPy 2.0.0: an accuracy moved by 0.0006, the misclassified count by 6, a probab
 more than its tolerance fails here.
 
 It trains lesson 6's network once more (about 4 s; nbval trains it too) and runs exercise
-3's short training. Needs the real MNIST: skipped, with the reason, unless BPCOURSE_DATA
-names its folder (CI sets it), and failed if that folder does not exist.
+3's short training. Needs the real MNIST: from the folder BPCOURSE_DATA names (CI sets it;
+a folder that does not exist fails), or else from the cache that `python -m
+bpcourse.datasets` fills; skipped, with the reason, if it is in neither.
 """
 
 import contextlib
 import functools
 import io
 import json
-import os
 import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from real_mnist import NOT_SET, data_folder
 
 from bpcourse import TwoLayerNet, datasets, gradient_check, softmax, train
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_two_layer_net.ipynb"
+TRAIN_SIZE = 60000  # MNIST's training images, as many as an epoch draws
 ACCURACY_TOLERANCE = 0.004
 PROBABILITY_TOLERANCE = 0.1
 # The stored max relative errors keep one significant digit (1e-01 stands for anything from
@@ -42,7 +44,7 @@ PROBABILITY_TOLERANCE = 0.1
 FLOAT32_CHECK_FACTOR = 2.0
 
 # The cells tagged nbval-ignore-output that this module checks, by a phrase of their source
-# (tests/test_repo.py allows that tag only on these and on widget cells).
+# (tests/test_repo.py checks that these, and widget cells, are the only ones tagged).
 MISCLASSIFIED_CELL = 'print("misclassified test images:"'
 PROBABILITY_CELL = "with probability {probs.max():.3f}"
 FLOAT32_CHECK_CELL = "network32 = TwoLayerNet("
@@ -99,7 +101,7 @@ def accuracy_log(text):
 def assert_logs_agree(source, stored, fresh):
     """Same iterations as the cell's settings give, and accuracies within the tolerance."""
     iters = int(find(r"iters_num=(\d+)", source))
-    per_epoch = 60000 // int(find(r"batch_size=(\d+)", source))  # MNIST's training images
+    per_epoch = TRAIN_SIZE // int(find(r"batch_size=(\d+)", source))
     measured_at = sorted({*range(0, iters, per_epoch), iters - 1})
     assert [row[0] for row in stored] == measured_at
     assert [row[0] for row in fresh] == measured_at
@@ -111,17 +113,19 @@ def assert_logs_agree(source, stored, fresh):
 @pytest.fixture(scope="module")
 def lesson6(tmp_path_factory):
     """The names lesson 6's cells use, after running its training cell."""
-    folder = os.environ.get("BPCOURSE_DATA")
-    if not folder:
-        pytest.skip("BPCOURSE_DATA is not set: lesson 6's results need the real MNIST "
-                    "(point it at the folder with the four .gz files)")
-    if not Path(folder).is_dir():  # CI is misconfigured: a skip would hide it
-        pytest.fail(f"BPCOURSE_DATA={folder!r} is set, but there is no such folder")
+    folder = data_folder()
     with pytest.MonkeyPatch.context() as patch:
-        # an empty cache of our own: read the folder itself, and leave no cache behind
-        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
-        patch.setattr(datasets, "MIRRORS", [])
-        (x_train, t_train), (x_test, t_test) = datasets.load_mnist(data_dir=folder)
+        patch.setattr(datasets, "MIRRORS", [])  # a test never downloads
+        if folder is not None:
+            # an empty cache of our own: read the folder itself, and leave no cache behind
+            patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
+        try:  # without BPCOURSE_DATA, the cache `python -m bpcourse.datasets` fills
+            (x_train, t_train), (x_test, t_test) = datasets.load_mnist(data_dir=folder)
+        except datasets.MnistError as error:
+            if folder is not None:
+                raise
+            pytest.skip(f"{NOT_SET}, and MNIST is not in the cache either: "
+                        f"{str(error).splitlines()[0]}")
     first, _ = source_and_output("SEED = ")
     namespace = {
         "np": np, "TwoLayerNet": TwoLayerNet, "train": train, "gradient_check": gradient_check,
@@ -132,15 +136,6 @@ def lesson6(tmp_path_factory):
     namespace["printed"] = run_cell(source, namespace)
     namespace["source"], namespace["stored"] = source, stored
     return namespace
-
-
-def test_the_cells_checked_here_are_the_ones_nbval_skips():
-    # without the tag, nbval would compare these outputs digit for digit and fail on other
-    # computers; with the tag on any other cell, nothing would check that cell's numbers
-    tagged = [cell for cell in code_cells()
-              if "nbval-ignore-output" in cell.get("metadata", {}).get("tags", [])
-              and "widgets." not in "".join(cell["source"])]
-    assert sorted(map(id, tagged)) == sorted(id(lesson_cell(p)) for p in CHECKED_HERE)
 
 
 def test_the_training_log_matches_a_fresh_run(lesson6):
