@@ -223,10 +223,10 @@ def main(argv=None):
     print(f"data: {source}; python {sys.version.split()[0]}, numpy {np.__version__}, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     redraw_table(*data)
-    if args.no_kernel or source != "MNIST":
+    kernel = not args.no_kernel and source == "MNIST"
+    if not kernel:
         print("(dashboard in a kernel skipped: " + ("--no-kernel)" if args.no_kernel else
                                                      "the kernel would need MNIST)"))
-    kernel = not args.no_kernel and source == "MNIST"
     training_table(data, args.iters, args.repeats, kernel, args.data_dir)
 
 

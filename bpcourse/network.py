@@ -87,6 +87,8 @@ class TwoLayerNet:
 
     def accuracy(self, x, t, chunk_size=10000):
         """Fraction of x (N, input_size) classified as t (one-hot or labels), in [0, 1]."""
+        if len(x) == 0:  # a fraction of nothing: say so, not ZeroDivisionError
+            raise ValueError(f"accuracy needs at least one input; got x of shape {np.shape(x)}")
         labels = as_label_indices(t, self.params["W2"].shape[1], count=len(x))
         return int(np.count_nonzero(self.predict_labels(x, chunk_size) == labels)) / len(x)
 

@@ -74,6 +74,8 @@ def test_accuracy_chunked_equals_unchunked_and_accepts_one_hot():
     assert labels.shape == (25,)
     np.testing.assert_array_equal(labels, net.predict(x).argmax(axis=1))
     assert net.predict_labels(x[:0]).shape == (0,)
+    with pytest.raises(ValueError, match=r"at least one input; got x of shape \(0, 12\)"):
+        net.accuracy(x[:0], t[:0])
 
 
 def test_gradient_leaves_the_batch_loss_and_input_gradient_matches_numerical():
