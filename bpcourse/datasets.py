@@ -32,7 +32,6 @@ import hashlib
 import http.client
 import os
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -162,10 +161,7 @@ def _array_cache():
 
 def _build(data_dir, npz, checksums):
     """Find or download the four files, verify them and cache the arrays in ``npz`` if the
-    cache folder is writable: (found, arrays), found[name] = (array, where it came from).
-
-    The warnings of the functions it calls use stacklevel=4: they name the line of the
-    learner's code that called load_mnist (load_mnist -> _build -> them)."""
+    cache folder is writable: (found, arrays), found[name] = (array, where it came from)."""
     cache = mnist_cache.writable_folder(mnist_cache_dir())
     found = _gather(data_dir, cache)
     arrays = mnist_cache.assemble([found[name][0] for name in FILES])
@@ -228,7 +224,7 @@ def _gather(data_dir, cache):
             # Probably a typo in the path: say so, rather than quietly downloading.
             missing_here = ", ".join(absent[desc])
             what = f"has no {missing_here}" if folder.is_dir() else "is not a folder"
-            warnings.warn(f"{desc} {folder} {what}; looking elsewhere", MnistWarning, stacklevel=4)
+            mnist_errors.warn_caller(f"{desc} {folder} {what}; looking elsewhere")
     missing = [name for name in FILES if name not in found]
     for name in missing:
         found[name] = _download(name, cache, places, missing, notes)

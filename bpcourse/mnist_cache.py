@@ -15,13 +15,12 @@ import contextlib
 import hashlib
 import os
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from bpcourse import fileio
-from bpcourse.mnist_errors import MnistError, MnistWarning
+from bpcourse.mnist_errors import MnistError, warn_caller
 
 __all__ = [
     "KEYS",
@@ -61,12 +60,10 @@ def writable_folder(folder):
         if not os.access(folder, os.W_OK | os.X_OK):
             raise PermissionError("no write permission")
     except OSError as exc:
-        warnings.warn(
+        warn_caller(
             f"cannot write to the MNIST cache folder {folder} ({exc}): the data will load, "
             f"but it is not saved, so the next load is slow (and downloads again if needed). "
-            f"Set XDG_CACHE_HOME to a writable folder to fix this.",
-            MnistWarning,
-            stacklevel=4,  # load_mnist -> datasets._build -> here: name the learner's line
+            f"Set XDG_CACHE_HOME to a writable folder to fix this."
         )
         return None
     return folder
@@ -92,7 +89,7 @@ def read_npz(path, checksums):
                 raise ValueError("built from different source files")
             return assemble([npz[key] for key in KEYS])
     except Exception as exc:  # any failure to read our own cache just means: rebuild it
-        warnings.warn(f"rebuilding the MNIST array cache {path}: {exc}", MnistWarning, stacklevel=3)
+        warn_caller(f"rebuilding the MNIST array cache {path}: {exc}")
         with contextlib.suppress(OSError):
             path.unlink()
         return None
@@ -105,9 +102,7 @@ def write_npz(path, arrays, checksums):
             path, lambda file: np.savez(file, sha256=np.array(checksums), **arrays)
         )
     except OSError as exc:
-        warnings.warn(
-            f"could not save the MNIST array cache {path}: {exc}", MnistWarning, stacklevel=4
-        )
+        warn_caller(f"could not save the MNIST array cache {path}: {exc}")
 
 
 def assemble(in_order):

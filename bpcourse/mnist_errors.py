@@ -6,6 +6,8 @@ which re-exports them; import them from :mod:`bpcourse.datasets`.
 """
 
 import os
+import sys
+import warnings
 from pathlib import Path
 
 from bpcourse.fileio import UNREACHABLE
@@ -16,6 +18,7 @@ __all__ = [
     "MnistNotFoundError",
     "MnistWarning",
     "not_found_message",
+    "warn_caller",
 ]
 
 
@@ -51,6 +54,22 @@ class MnistNotFoundError(MnistError):
 
 class MnistWarning(UserWarning):
     """Something worth knowing that did not stop the data from loading."""
+
+
+def warn_caller(message):
+    """Warn with an MnistWarning that names the first line outside bpcourse.
+
+    That is the learner's line that called ``load_mnist``. Walking the stack, rather than
+    counting its levels in each helper, keeps that true when a helper moves.
+    """
+    frame, level = sys._getframe(1), 2  # stacklevel 2 is warn_caller's caller
+    while frame.f_back is not None and _in_bpcourse(frame):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, MnistWarning, stacklevel=level)
+
+
+def _in_bpcourse(frame):
+    return frame.f_globals.get("__name__", "").split(".")[0] == "bpcourse"
 
 
 def not_found_message(name, places, missing, notes, failures, *, cache, files, env_var):
