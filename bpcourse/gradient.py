@@ -141,11 +141,12 @@ def _affine_owners(network, layers):
 def _require_same_loss(network, x, t, rebuilt):
     """Refuse a network whose ``loss`` is not its layers plus SoftmaxWithLoss.
 
-    The batched method never calls ``network.loss``: it rebuilds the loss from the layers.
-    A ``loss`` or ``predict`` of its own (weight decay, say) would make it differentiate a
-    different function from the loop's, silently, so the two losses must agree first.
+    The batched method never differentiates ``network.loss``: it rebuilds the loss from the
+    layers. A ``loss`` or ``predict`` of its own (weight decay, say) would make it
+    differentiate a different function from the loop's, silently, so the two losses must
+    agree first.
     """
-    expected = float(network.loss(x, t))
+    expected = _finite_loss(network, x, t)
     tolerance = 1e3 * np.finfo(np.result_type(rebuilt)).eps * max(abs(expected), 1.0)
     if not abs(float(rebuilt) - expected) <= tolerance:
         raise TypeError(
@@ -153,6 +154,16 @@ def _require_same_loss(network, x, t, rebuilt):
             f"SoftmaxWithLoss give {float(rebuilt)!r}: its loss or predict adds something "
             "batched_numerical_gradient cannot see; use method='loop'"
         )
+
+
+def _finite_loss(network, x, t):
+    # a nan or inf loss (weights that diverged, say) makes every difference quotient nan:
+    # no check can pass, so say why instead of comparing nan with nan
+    loss = float(network.loss(x, t))
+    if not np.isfinite(loss):
+        raise ValueError(f"network.loss(x, t) is {loss}: a gradient check needs a finite loss "
+                         "(do the weights or the inputs hold nan or inf?)")
+    return loss
 
 
 def _stacked_losses(layers, scores, t, n):
@@ -199,7 +210,7 @@ def gradient_check(network, x, t, method="batched"):
     with :func:`batched_numerical_gradient`, for networks built like TwoLayerNet;
     method="loop" calls ``network.numerical_gradient(x, t)``, one entry at a time (the
     book's way: the same differences, some 20 to 50 times slower for TwoLayerNet(784, 50,
-    10) on 3 images). Returns {key: GradientDifference}.
+    10) on 3 images). Returns {key: GradientDifference}. A nan or inf loss raises ValueError.
     Run it in float64: float32 keeps only ~7 digits, and a difference quotient with
     h = 1e-4 then loses most of them.
     """
@@ -208,5 +219,6 @@ def gradient_check(network, x, t, method="batched"):
     if method == "batched":
         numerical = batched_numerical_gradient(network, x, t)
     else:
+        _finite_loss(network, x, t)
         numerical = network.numerical_gradient(x, t)
     return compare_gradients(network.gradient(x, t), numerical)

@@ -124,6 +124,16 @@ def test_gradient_check_methods_and_errors():
         gradient_check(net, x, t)
 
 
+def test_a_nan_loss_is_named_not_blamed_on_the_network():
+    x, t = np.random.default_rng(4).random((3, 12)), np.array([2, 0, 1])
+    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1)
+    net.params["W2"][0, 0] = np.nan  # as if training had diverged
+    for method in ("batched", "loop"):
+        with pytest.raises(ValueError, match=r"network.loss\(x, t\) is nan: a gradient check "
+                                             "needs a finite loss"):
+            gradient_check(net, x, t, method=method)
+
+
 def test_networks_the_batched_method_would_get_wrong_are_refused():
     x, t = np.random.default_rng(6).random((3, 12)), np.array([2, 0, 1])
 
