@@ -20,7 +20,8 @@ class TrainingHistory:
     """What ``train`` recorded (lesson 6).
 
     loss: the minibatch loss of every iteration. measured_at: the iteration numbers at which
-    the accuracies were measured (iteration 0, then one per epoch, and the last one);
+    the accuracies were measured (iteration 0, then one per epoch, and the last one unless
+    a callback stopped the run);
     train_acc and test_acc: those accuracies (fractions).
     seconds: wall time of the whole run. stopped: True if a callback ended it early.
     """
@@ -43,8 +44,8 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     x_train (N, D), t_train (N,) labels or (N, C) one-hot; likewise x_test, t_test.
     Every epoch (N / batch_size iterations, from the very first update on) and after the
     last iteration it measures the accuracy on all of the training and test data, and
-    prints it if ``verbose``; ``eval_indices`` (an index array) measures the training
-    accuracy on those rows of x_train only, which is quicker (the dashboard does that).
+    prints it if ``verbose``; ``eval_indices`` (M,) integer indices into x_train measures
+    the training accuracy on those rows only, which is quicker (the dashboard does that).
     ``progress=True`` draws a text progress bar on stderr. ``callback(i, history)`` is
     called after every iteration; returning True stops training (the network keeps what it
     has learned). Returns a TrainingHistory.
@@ -74,6 +75,9 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     batches = rng.integers(0, train_size, size=(iters_num, batch_size))
     if eval_indices is not None:
         x_eval, t_eval = x_train[eval_indices], t_train[eval_indices]
+        if len(x_eval) == 0:  # else the first measurement would fail an epoch into the run
+            raise ValueError("eval_indices must pick at least one training row; got an "
+                             f"index array of shape {np.shape(eval_indices)}")
     else:
         x_eval, t_eval = x_train, t_train
     progress_every = max(iters_num // 50, 1)  # 50 redraws, not one per iteration
@@ -114,7 +118,8 @@ def _blas_threads(threads):
     The limit is process-wide, and the dashboard trains in a background thread while a
     notebook cell may call train() too. If each call put back what it found on entry, the
     one that ends last would put back the other's 1 for good; so only the last call to end
-    restores the setting from before the first began.
+    restores the setting from before the first began. (Overlapping calls that ask for
+    different counts share the one the latest of them set.)
     """
     global _blas_runs, _blas_first
     if threads is None:

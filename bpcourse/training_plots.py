@@ -33,12 +33,12 @@ def _running_mean(values, window):
 
 def accuracy_floor(history, step=0.1, margin=0.02):
     """Lower end of the accuracy axis for a TrainingHistory: 0 until the second measurement,
-    then the multiple of ``step`` just below every measurement but the first, less ``margin``.
+    then the largest multiple of ``step`` at or below (the lowest later measurement - margin).
 
     The first measurement comes after one update and is near chance (about 0.16 with the
     book's settings); on a 0-to-1 axis it would squash the later points into a band where
-    the point or two between training and test accuracy cannot be seen. A run that never
-    gets far above chance keeps the whole axis.
+    the point or two between training and test accuracy cannot be seen. A run with a later
+    measurement below step + margin keeps the whole axis.
     """
     later = [*history.train_acc[1:], *history.test_acc[1:]]
     if not later:

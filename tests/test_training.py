@@ -206,8 +206,8 @@ def blas_threads_now():
 @pytest.fixture
 def blas_on_two_threads():
     """BLAS on 2 threads, set from this (the main) thread, which so holds threadpoolctl's
-    control, as a notebook cell's own limit would (pytest's process otherwise runs BLAS on
-    one thread, see notebooks/conftest.py)."""
+    control, as a notebook cell's own limit would (whatever BLAS had before: a run of the
+    whole suite, through notebooks/conftest.py, gives it one thread)."""
     with threadpool_limits(2, user_api="blas"):
         if blas_threads_now() != {2}:
             pytest.skip(f"this NumPy's BLAS cannot be set to 2 threads: {threadpool_info()}")
@@ -251,8 +251,12 @@ def test_overlapping_runs_keep_one_blas_thread_until_the_last_ends_then_give_it_
         return True  # A ends while B still runs
 
     def run_a():
-        train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=50, verbose=False,
-              callback=a_callback)
+        # an error in this thread would only be a warning: keep it for the main thread
+        try:
+            seen["A stopped"] = train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=50,
+                                      verbose=False, callback=a_callback).stopped
+        except BaseException as error:
+            seen["A failed"] = error
 
     def b_callback(i, history):
         b_started.set()
@@ -266,7 +270,8 @@ def test_overlapping_runs_keep_one_blas_thread_until_the_last_ends_then_give_it_
     train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=50, verbose=False,
           callback=b_callback)
     assert not a_thread.is_alive()
-    assert seen == {"A": {1}, "B after A": {1}}  # a run in a thread gets its one thread,
+    # a run in a thread gets its one thread, and stops as its callback asked
+    assert seen == {"A": {1}, "A stopped": True, "B after A": {1}}
     assert blas_threads_now() == before  # A's end kept B's, and B's end gave all back
 
 
@@ -291,3 +296,14 @@ def test_eval_indices_measure_train_accuracy_on_those_rows_only():
     full = train(TwoLayerNet(8, 10, 2, rng=0), x, t, xt, tt, **kwargs)
     assert full.loss == history.loss  # the same training: only what is measured differs
     assert history.train_acc[-1] < 0.5 and full.train_acc[-1] > 0.8
+
+
+def test_empty_eval_indices_are_refused_before_training():
+    x, t, xt, tt = toy_data()
+    net = TwoLayerNet(8, 4, 2, rng=0)
+    before = {key: value.copy() for key, value in net.params.items()}
+    with pytest.raises(ValueError, match=r"eval_indices must pick at least one training row; "
+                                         r"got an index array of shape \(0,\)"):
+        train(net, x, t, xt, tt, iters_num=5, verbose=False, eval_indices=np.array([], int))
+    for key, value in before.items():  # refused at once: not one update happened
+        np.testing.assert_array_equal(net.params[key], value)
