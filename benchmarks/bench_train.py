@@ -155,7 +155,9 @@ def nbval_row(args):
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks/"], cwd=ROOT,
                           capture_output=True, text=True, env=child_env(args.threads))
-    summary = (done.stdout.strip().splitlines() or [done.stderr.strip()[-200:] or "no output"])[-1]
+    # the last line of either: a table row must stay on one line
+    summary = (done.stdout.strip().splitlines() or done.stderr.strip().splitlines()
+               or ["no output"])[-1][-200:]
     if done.returncode:  # a failed or missing pytest is no timing (needs the "test" extra)
         summary = f"FAILED, exit status {done.returncode}: {summary}"
     return f"| `pytest notebooks/` (nbval) | {time.perf_counter() - start:.1f} s | {summary} |"
