@@ -32,7 +32,7 @@ _EXPORTS = {
     "TrainingHistory": "training",
     # lesson 6: the data
     "load_mnist": "datasets",
-    # every lesson: show the package's own source
+    # lessons 2 to 6: show the package's own source
     "show_source": "display",
 }
 

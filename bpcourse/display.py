@@ -1,4 +1,4 @@
-"""Showing the package's own code in a notebook (every lesson uses this).
+"""Showing the package's own code in a notebook (lessons 2 to 6 use this).
 
 The notebooks display a class's source from the installed package instead of a copy, so
 what a learner reads is exactly what runs, and it can never drift.

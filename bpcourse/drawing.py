@@ -223,7 +223,8 @@ def _draw_node(ax, node, p, fontsize, scale):
 def figure_for(plans):
     """A Figure holding ``plans`` stacked top to bottom at one scale; returns (fig, axes).
 
-    Lessons 3 and 4: symbolic and numeric versions of one graph, one above the other.
+    Lessons 2 and 4 stack symbolic and numeric versions of one graph this way;
+    :func:`draw_graph` uses it for the single picture of every other graph (lessons 1-5).
     """
     sizes = [_plan_size(p) for p in plans]
     width, height = max(w for w, _ in sizes), sum(h for _, h in sizes)

@@ -1,8 +1,10 @@
-"""Figures for the explorers, built once and updated in place (lessons 2, 3, 4 and 6).
+"""Figures for the explorers, built once and updated in place (lessons 2, 3 and 4; lesson
+6's plots in :mod:`bpcourse.training_plots` reuse its helpers).
 
-Each ``*Plot`` class makes one matplotlib Figure when it is created; ``update(...)`` only
-changes its artists (``set_data``, ``set_text``, ``set_height``), which keeps a slider move
-to a few tens of milliseconds. The widgets in :mod:`bpcourse.widgets` turn the Figure into
+Each ``*Plot`` class makes one matplotlib Figure when it is created; ``update(...)`` changes
+it in place (``set_data`` and ``set_text`` on its artists; the shopping graph is redrawn on
+its own Axes), so a slider move costs one render to PNG, about a tenth of a second, not a
+new Figure. The widgets in :mod:`bpcourse.widgets` turn the Figure into
 PNG bytes for an ``ipywidgets.Image``. The ``*_figure`` functions are the static fallbacks
 that a notebook shows just before each widget, so a static HTML export still teaches.
 
@@ -50,7 +52,8 @@ def agg_canvas(fig, dpi):
     """The figure's Agg canvas at ``dpi``, attached once and then reused.
 
     ``savefig`` would make a new canvas and, with a layout engine, draw twice per call;
-    drawing a canvas of our own once and encoding its pixels halves a widget's redraw.
+    drawing a canvas of our own once and encoding its pixels saves about a fifth of a
+    widget's redraw.
     """
     if fig.dpi != dpi:
         fig.set_dpi(dpi)

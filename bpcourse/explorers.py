@@ -1,7 +1,9 @@
 """The numbers behind the course's interactive explorers (lessons 2, 3, 4 and 6).
 
-Every widget in :mod:`bpcourse.widgets` is a thin view: it reads its controls, calls one
-function here and draws what comes back (with :mod:`bpcourse.explorer_plots`). Keeping the
+The explorers of lessons 2 to 4 in :mod:`bpcourse.widgets` are thin views: each reads its
+controls, calls one function here and draws what comes back (with
+:mod:`bpcourse.explorer_plots`). Lesson 6's dashboard and "look inside" get their numbers
+from training and the network and draw with :mod:`bpcourse.training_plots`. Keeping the
 numbers here, free of matplotlib and ipywidgets, lets the tests check them exactly and lets
 a static figure in a notebook show the very numbers the widget shows.
 

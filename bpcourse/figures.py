@@ -101,7 +101,7 @@ def _two_input_graph(kind, x, y, dz, symbolic):
 
 
 def add_node_backward():
-    """Lesson 3: the + node's backward: the upstream ∂L/∂z goes unchanged to both inputs."""
+    """Lesson 2: the + node's backward: the upstream ∂L/∂z goes unchanged to both inputs."""
     return _panels(
         (_two_input_graph("add", 10, 5, 1.3, True), "both",
          "z = x + y: the + node passes ∂L/∂z on unchanged", False),
@@ -111,7 +111,7 @@ def add_node_backward():
 
 
 def mul_node_backward():
-    """Lesson 3: the × node's backward: each input gets ∂L/∂z times the *other* input."""
+    """Lesson 2: the × node's backward: each input gets ∂L/∂z times the *other* input."""
     return _panels(
         (_two_input_graph("mul", 10, 5, 1.3, True), "both",
          "z = x · y: each input gets ∂L/∂z times the other input", False),

@@ -26,7 +26,8 @@ def _as_float_array(x):
 def sigmoid(x):
     """Logistic function 1 / (1 + exp(-x)), elementwise (lesson 4). Shape in = shape out.
 
-    ``exp(-x)`` overflows for x < -709, so negative inputs use the equal form
+    ``exp(-x)`` overflows for x below about -709.8 (-88.7 in float32), so negative inputs
+    use the equal form
     exp(x) / (1 + exp(x)); the exponent is then never positive.
     """
     x = _as_float_array(x)
@@ -35,15 +36,19 @@ def sigmoid(x):
 
 
 def relu(x):
-    """Rectified linear unit max(0, x), elementwise (lesson 4). Shape in = shape out."""
+    """Rectified linear unit max(0, x), elementwise. Shape in = shape out.
+
+    Lesson 4's ReLU as a plain function (the lesson itself builds the Relu layer); lesson 6
+    uses it to look at a hidden unit's kink.
+    """
     return np.maximum(_as_float_array(x), 0)
 
 
 def log_softmax(x):
     """log(softmax(x)) over the last axis, without ever forming exp of a large number.
 
-    Lesson 5's stable log-softmax as a function of its own (the layer uses
-    ``softmax_cross_entropy``, which computes the same thing inline).
+    Lesson 5's log-sum-exp trick as a function of its own, for learners to use; no lesson
+    calls it (the layer uses ``softmax_cross_entropy``, which computes the same thing inline).
 
     x: (C,) or (N, C) scores. Returns the same shape.
     """
@@ -120,7 +125,10 @@ def _batched(y, t):
 
 
 def cross_entropy_error(y, t):
-    """Mean cross-entropy -sum(t * log y) / N of predicted probabilities y (lesson 5).
+    """Mean cross-entropy -sum(t * log y) / N of predicted probabilities y.
+
+    The book's ``cross_entropy_error``, kept for its readers: lesson 5 computes the loss
+    from the scores with ``softmax_cross_entropy`` instead, which never takes log(0).
 
     y: (C,) or (N, C) probabilities. t: one-hot of the same shape, or (N,) label indices.
     Returns a scalar. A zero probability for the true class gives a large finite loss

@@ -67,7 +67,8 @@ def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
     (nudging b[k] adds s to column k). So the layer's output is computed once, copied once
     per nudge with that one column moved, and all copies, stacked into one tall batch of
     (copies * N) rows, go through the layers after it in a single forward pass. A copy's
-    loss is the mean of its own N per-sample losses. ``max_rows`` caps the batch height,
+    loss is the mean of its own N per-sample losses. ``max_rows`` caps the batch height
+    (except that a chunk always holds one entry's 2N rows, however many those are),
     and with it the memory used (about max_rows * width * itemsize bytes per
     array: 8 for float64).
 

@@ -252,7 +252,10 @@ def sigmoid_graph(x=0.5):
 
 
 def affine_graph(X, W, B):
-    """The Affine layer (lesson 5): Y = X·W + B, the + broadcasting B over the batch."""
+    """The Affine layer (lesson 5): Y = X·W + B, the + broadcasting B over the batch.
+
+    X (N, D) or (D,), W (D, M), B (M,): the graph's output Y is (N, M) or (M,).
+    """
     g = Graph()
     xw = g.dot(g.input(X, "X"), g.input(W, "W"))
     g.output(g.add(xw, g.input(B, "B")), "Y")

@@ -2,8 +2,8 @@
 the array cache, the four parsed arrays in one uncompressed ``.npz`` file there.
 
 Lesson 6 (the full network) uses this through :func:`bpcourse.datasets.load_mnist`:
-decompressing, hashing and parsing the four .gz files takes most of a second, reading
-this cache a fraction of that. The cache lives next to the downloads and is named after
+decompressing, hashing and parsing the four .gz files takes about half a second, reading
+this cache a tenth of that. The cache lives next to the downloads and is named after
 the SHA-256 of the source files, so it is only ever used for the data it was built from.
 
 Nothing here knows the file names or the checksums: :mod:`bpcourse.datasets` passes

@@ -30,7 +30,7 @@ class Op:
 
 
 class Mul(Op):
-    """× node (lessons 1 and 3): the learner's MulLayer does the work."""
+    """× node (lessons 1, 2 and 3): the learner's MulLayer does the work."""
 
     symbol = "×"
 
@@ -43,7 +43,7 @@ class Mul(Op):
 
 
 class Add(Op):
-    """+ node (lessons 1, 3 and 5): AddLayer, which also sums a broadcast bias back down."""
+    """+ node (lessons 2, 3 and 5): AddLayer, which also sums a broadcast bias back down."""
 
     symbol = "+"
 
@@ -125,7 +125,11 @@ class AddConst(Op):
 
 
 class Sum(Op):
-    """Sum over one axis; backward hands ``dout`` back to every element that was summed."""
+    """Sum over one axis; backward hands ``dout`` back to every element that was summed.
+
+    forward(x) removes ``axis`` from x's shape; backward(dout), dout of that reduced shape,
+    returns a 1-tuple holding dx of x's shape.
+    """
 
     symbol = "sum"
 
@@ -142,7 +146,11 @@ class Sum(Op):
 
 
 class Dot(Op):
-    """Matrix product X·W, the first half of the Affine layer (lesson 5)."""
+    """Matrix product X·W, the first half of the Affine layer (lesson 5).
+
+    forward(x, w): x (N, D) or (D,), w (D, M); returns (N, M) or (M,).
+    backward(dout), dout of the output's shape: returns (dx, dw), shaped like x and w.
+    """
 
     symbol = "dot"
 

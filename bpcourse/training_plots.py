@@ -89,7 +89,7 @@ class TrainingPlot:
         loss = np.asarray(history.loss, dtype=float)
         steps = np.arange(len(loss))
         # the panel is ~450 px wide: every k-th of at most MAX_POINTS minibatch losses shows
-        # the same noisy band at a fifth of the drawing time of all 10000
+        # the same noisy band at about a third of the drawing time of all 10000
         k = -(-len(loss) // MAX_POINTS) or 1
         self.loss_line.set_data(steps[::k], loss[::k])
         self.smooth_line.set_data(steps[::k], _running_mean(loss, SMOOTHING)[::k])

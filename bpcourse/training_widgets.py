@@ -105,7 +105,7 @@ class TrainingDashboard(widgets.VBox):
         x_train, x_test = self.data[0], self.data[2]
         n = len(x_train)
         subset = (f"a fixed subset of {self.eval_size} of the {n} training images (all of "
-                  f"them every epoch would take longer than the training steps)"
+                  f"them would cost a few hundred training steps every epoch)"
                   if n > self.eval_size else f"all {n} training images")
         self.note.value = (
             f"<small>Accuracy is measured once an epoch, every {max(n // batch_size, 1)} "
