@@ -34,7 +34,11 @@ def test_shopping_explorer_redraws_the_graph_from_the_layers():
     w.apple.value = 150  # 150·2 + 150·3 = 750, × 1.1 = 825
     texts = shown_texts(w)
     assert "825" in texts and "715" not in texts
-    assert "300" in texts and "165" in texts  # apple total forward, ∂price/∂apple_num = 150·1.1
+    assert "300" in texts  # the apples' total, forward
+    # ∂price/∂apple_num = apple · tax = 150 · 1.1, by hand; ∂price/∂orange_num showed 165
+    # already, so the picture must show it twice now
+    assert w.graph["apple_num"].grad == pytest.approx(150 * 1.1)
+    assert texts.count("165") == 2, texts
     assert "price = <b>825</b>" in w.readout.value
     # a notch of a price slider is 10 yen, so the readout says gradient × 10 as well
     assert "apple, the rest fixed, changes the price by 2.2; one notch of its slider (+10) by 22" \
