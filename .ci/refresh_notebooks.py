@@ -6,7 +6,8 @@ nbclient):
 
 Each notebook runs top to bottom in a fresh kernel inside notebooks/; then the volatile
 per-cell timing metadata is dropped and a print that arrived in pieces is merged into one
-stream output, so a re-run changes only what really changed. Run it after editing bpcourse/
+stream output, so a re-run changes only what really changed (except the stored state of the
+widget cells, whose model ids are new in every run). Run it after editing bpcourse/
 (the notebooks show its source) and commit the result.
 """
 

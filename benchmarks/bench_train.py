@@ -12,7 +12,8 @@ missed against the fastest run of each; notebook 6's full gradient check, batche
 the loop; ``import bpcourse``; and with --nbval-time, ``pytest notebooks/``. ``--threads``
 (default 1) sets the BLAS/OpenMP threads of every subprocess except the rows that say
 they use their own thread choice, and the course's, which run as a learner's would, with
-no thread variables set (``train`` itself asks BLAS for one thread).
+no thread variables set (``train`` itself asks BLAS for one thread); the notebooks under
+--nbval-time always get one thread from notebooks/conftest.py.
 benchmarks/README.md says what each row means and why one thread.
 The data comes from ``--data-dir`` or $BPCOURSE_DATA; nothing is downloaded.
 This is a benchmark to run by hand, not a timed test.

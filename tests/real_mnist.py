@@ -12,8 +12,8 @@ NOT_SET = ("BPCOURSE_DATA is not set: point it at a folder with the four MNIST .
 def data_folder():
     """The folder BPCOURSE_DATA names, or None if it is not set.
 
-    A folder that does not exist stops the test red (FAILED, or ERROR when a fixture asks):
-    then CI is misconfigured, and a skip would hide it.
+    A folder that does not exist stops the tests red (as ERRORs: fixtures call this): then
+    CI is misconfigured, and a skip would hide it.
     """
     value = os.environ.get("BPCOURSE_DATA")
     if not value:

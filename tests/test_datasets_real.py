@@ -1,7 +1,7 @@
 """load_mnist() on the real MNIST, from the folder named by BPCOURSE_DATA.
 
 CI sets BPCOURSE_DATA to a read-only copy of the four .gz files. Without it these tests
-are skipped; with it set to a folder that does not exist they fail, because then CI is
+are skipped; with it set to a folder that does not exist they error, because then CI is
 misconfigured and a skip would hide it. Downloads are switched off, so a missing file is
 an error here, never a trip to the internet.
 """

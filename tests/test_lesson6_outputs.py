@@ -4,9 +4,10 @@ Summed in another order (another processor, another OpenBLAS), float32 rounds di
 and after thousands of updates a few images land on the other side of a decision: the last
 digits of lesson 6's training results differ from computer to computer. So that `pytest`
 passes on any machine, nbval compares the training logs only in form
-(tests/nbval-sanitize.cfg) and skips the output of three cells (tagged
-nbval-ignore-output). This module runs the same cells again and checks the numbers the
-notebook stores, so that a stored output which no longer matches the code still fails.
+(tests/nbval-sanitize.cfg) and skips the output of three float32 cells (tagged
+nbval-ignore-output, like the lesson's two widget cells). This module runs the same cells
+again and checks the numbers the notebook stores, so that a stored output which no longer
+matches the code still fails.
 
 The tolerances are several times the largest differences we saw with OpenBLAS's SkylakeX,
 Haswell and Sandybridge kernels (forced with OPENBLAS_CORETYPE on one machine) and with
@@ -61,7 +62,7 @@ CHECKED_LOGS = (MAIN_RUN_CELL, EXERCISE_RUN_CELL)
 
 # the end of every message about a stored number
 STALE = ("; if the notebook's code changed, re-run `python .ci/refresh_notebooks.py "
-         "notebooks/06_two_layer_net.ipynb`")
+         "notebooks/06_two_layer_net.ipynb` (it needs nbclient: `pip install -e \".[lab]\"`)")
 
 LOG_LINE = re.compile(r"iteration +(\d+) \| train acc (\d\.\d{4}) \| test acc (\d\.\d{4})")
 CHECK_LINE = re.compile(r"(\w+): mean \|difference\| (\S+) \| max relative error (\S+)")
