@@ -201,7 +201,7 @@ class SoftmaxWithLoss:
     def __init__(self):
         self.loss = None
         self.y = None  # softmax output, (N, C)
-        self.t = None  # targets as given: one-hot rows or label indices
+        self.t = None  # targets as backward needs them: (N, C) one-hot rows or (N,) labels
         self.x_shape = None
 
     def forward(self, x, t):
