@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from bpcourse import datasets, fileio
+from bpcourse import datasets, fileio, mnist_cache
 from bpcourse.datasets import (
     FILES,
     MnistError,
@@ -582,6 +582,35 @@ def test_failed_download_leaves_nothing_behind(tiny, cache, server, monkeypatch,
     [(url, why)] = info.value.failures
     assert url == server.url("bad") + TRAIN_IMAGES and reason in why
     assert leftovers(cache) == [] and not (cache / TRAIN_IMAGES).exists()
+
+
+def test_oversized_download_is_cut_off_and_leaves_nothing_behind(cache, server, monkeypatch):
+    monkeypatch.setattr(datasets, "_MAX_DOWNLOAD_BYTES", 1000)  # MNIST's own cap is 64 MiB
+    server.serve("big", {name: bytes(300_000) for name in FILES})
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("big")])
+    with pytest.raises(MnistNotFoundError) as info:
+        load_mnist()
+    [(url, why)] = info.value.failures
+    assert url == server.url("big") + TRAIN_IMAGES and "more than 1000 bytes" in why
+    assert leftovers(cache) == [] and not (cache / TRAIN_IMAGES).exists()
+
+
+@pytest.mark.parametrize(
+    "index, value, problem",
+    [
+        (0, np.zeros((5, 28, 28), np.float32), "images are float32 with 3 dimensions"),
+        (1, TRAIN_T.reshape(5, 1), "labels are uint8 with 2 dimensions"),
+        (1, TRAIN_T[:4], "5 images but 4 labels"),
+        (3, np.array([9, 2, 12], np.uint8), "a label is 12"),
+        (2, np.zeros((3, 27, 27), np.uint8), "training and test images differ in size"),
+    ],
+)
+def test_files_that_do_not_fit_together_are_refused(index, value, problem):
+    arrays = [np.zeros((5, 28, 28), np.uint8), TRAIN_T, np.zeros((3, 28, 28), np.uint8), TEST_T]
+    mnist_cache.assemble(arrays)  # these fit
+    arrays[index] = value
+    with pytest.raises(MnistError, match=problem):
+        mnist_cache.assemble(arrays)
 
 
 def test_interrupted_download_leaves_nothing_behind(tiny, cache, server, monkeypatch):

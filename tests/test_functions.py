@@ -81,6 +81,12 @@ def test_bad_targets_name_what_was_expected(t, message):
         cross_entropy_error(np.full((2, 3), 1 / 3), t)
 
 
+@pytest.mark.parametrize("loss", [cross_entropy_error, softmax_cross_entropy])
+def test_scores_of_more_than_two_dimensions_are_refused_by_shape(loss):
+    with pytest.raises(ValueError, match=r"\(C,\) or \(N, C\); got shape \(2, 3, 4\)"):
+        loss(np.full((2, 3, 4), 0.25), np.array([0, 1]))
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.int64])
 def test_as_label_indices_checks_the_range_of_signed_and_unsigned_labels(dtype):
     from bpcourse.functions import as_label_indices
