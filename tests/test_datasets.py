@@ -700,6 +700,18 @@ def test_cli_leaves_a_good_array_cache_even_over_a_broken_one(tiny, cache, capsy
         np.testing.assert_array_equal(z["t_train"], TRAIN_T)
 
 
+def test_cli_fails_when_the_downloads_cannot_be_saved(tiny, tmp_path, server, monkeypatch,
+                                                       capsys):
+    (tmp_path / "a-file").write_text("")  # a file where the cache folder should go
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file" / "cache"))
+    server.serve("m", tiny.gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
+    with pytest.warns(MnistWarning, match="not saved"):
+        assert datasets.main([]) == 1  # the next load would download again: not "ready"
+    captured = capsys.readouterr()
+    assert "the downloads could not be saved" in captured.err
+
+
 def test_cli_reports_failure_without_a_traceback(capsys):
     assert datasets.main([]) == 1
     err = capsys.readouterr().err

@@ -215,6 +215,8 @@ def test_dashboard_stop_button_stops_cleanly_and_keeps_the_network(data):
         wait_for(lambda: d.training.iteration >= 20)
         assert d.running and not d.stop_button.disabled
         learned = d.network
+        # a second Start while one run is going (a double click) starts nothing new
+        assert d.start() is d.training and d.network is learned
         d.stop_button.click()
     finally:
         d.stop()
@@ -277,6 +279,15 @@ def test_look_inside_follows_the_index_and_jumps_to_mistakes(data):
     wrong = E.mistakes(net, xt, tt)[0]
     assert w.index.value == wrong[wrong > 5][0]
     assert w.view.predicted != w.view.label and "wrong" in w.readout.value
+
+
+def test_next_mistake_says_so_when_there_is_none(data):
+    net = TwoLayerNet(64, 6, 3, weight_init_std=1.0, rng=5)
+    xt = data[2]
+    own_answers = net.predict_labels(xt)  # as labels, every digit is "right"
+    w = W.look_inside(net, xt, own_answers, index=4)
+    w.next_mistake.click()
+    assert w.index.value == 4 and "gets every one of these digits right" in w.readout.value
 
 
 def test_look_inside_needs_a_network(data):
