@@ -17,6 +17,21 @@ def test_relu():
     np.testing.assert_array_equal(relu(np.array([-2.0, 0.0, 3.0])), [0.0, 0.0, 3.0])
 
 
+def test_integer_input_is_computed_in_float64():
+    x = np.array([[-2, 0, 3]])
+    for f in (sigmoid, relu, softmax, log_softmax):
+        assert f(x).dtype == np.float64, f.__name__
+    np.testing.assert_array_equal(relu(x), [[0.0, 0.0, 3.0]])
+
+
+def test_log_softmax_is_the_log_of_softmax_and_stays_finite():
+    x = np.array([[0.5, -1.0, 2.0], [3.0, 3.0, -4.0]])
+    np.testing.assert_allclose(log_softmax(x), np.log(softmax(x)), rtol=1e-12)
+    np.testing.assert_allclose(log_softmax(x[0]), np.log(softmax(x[0])), rtol=1e-12)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        np.testing.assert_allclose(log_softmax(np.array([1e4, 0.0])), [0.0, -1e4])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_functions_keep_dtype(dtype):
     x = np.linspace(-3, 3, 12, dtype=dtype).reshape(3, 4)
@@ -53,10 +68,14 @@ def test_cross_entropy_one_hot_and_labels_agree_batched_and_single():
     assert cross_entropy_error(y[0], one_hot[0]) == pytest.approx(-np.log(0.7))
 
 
-def test_cross_entropy_of_zero_probability_is_finite():
+@pytest.mark.parametrize("t", [np.array([0]), np.array([[1.0, 0.0]])], ids=["label", "one-hot"])
+def test_cross_entropy_of_zero_probability_is_finite(t):
     with np.errstate(over="raise", divide="raise", invalid="raise"):
-        loss = cross_entropy_error(np.array([[0.0, 1.0]]), np.array([0]))
+        loss = cross_entropy_error(np.array([[0.0, 1.0]]), t)
+        certain = cross_entropy_error(np.array([[1.0, 0.0]]), t)
+    # -log of the smallest positive float64, not the book's -log(1e-7) = 16.1
     assert np.isfinite(loss) and loss > 700
+    assert certain == 0.0  # no epsilon shifts a sure answer's loss
 
 
 def test_softmax_cross_entropy_from_logits_is_finite_and_right():
@@ -74,6 +93,8 @@ def test_softmax_cross_entropy_from_logits_is_finite_and_right():
         (np.array([0, 3]), "0..2"),
         (np.array([0.5, 1.0]), "integer labels"),
         (np.array([0, 1, 2]), "expected 2 targets"),
+        (np.array([[0], [1]]), "shape \\(N,\\) or one-hot rows of shape \\(N, 3\\)"),
+        (np.eye(4)[[0, 1]], "got dtype float64 and shape \\(2, 4\\)"),
     ],
 )
 def test_bad_targets_name_what_was_expected(t, message):

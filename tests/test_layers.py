@@ -255,5 +255,51 @@ def test_float32_layers_stay_float32():
     assert out.dtype == f32 and value.dtype == f32
     dx = affine.backward(relu.backward(sigmoid.backward(loss.backward(1))))
     assert dx.dtype == f32 and affine.dW.dtype == f32 and affine.db.dtype == f32
+    # a NumPy float64 dout scales the gradient; it must not promote it
+    assert loss.backward(np.float64(1.0)).dtype == f32
     # float64 data fed to a float32 layer is computed in float32, not upcast
     assert affine.forward(x.astype(np.float64)).dtype == f32
+
+
+# --- edge cases: broadcasting, the kink at 0, lists, one sample ----------------------------
+
+def test_mul_and_add_sum_a_broadcast_input_back_to_its_shape():
+    x = np.arange(6.0).reshape(2, 3)
+    y = np.array([10.0, 20.0, 30.0])  # broadcast over x's two rows
+    dout = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    mul = MulLayer()
+    mul.forward(x, y)
+    dx, dy = mul.backward(dout)
+    np.testing.assert_array_equal(dx, dout * y)
+    np.testing.assert_array_equal(dy, (dout * x).sum(axis=0))  # each y[k] fed two products
+    add = AddLayer()
+    add.forward(x, y)
+    dx, dy = add.backward(dout)
+    assert dx.shape == (2, 3) and dy.shape == (3,)
+    np.testing.assert_array_equal(dy, dout.sum(axis=0))
+    # a scalar times an array: dout has the array's shape, the scalar's gradient is a sum
+    mul.forward(2.0, y)
+    dx, dy = mul.backward(np.ones(3))
+    assert np.shape(dx) == () and dx == y.sum()
+    np.testing.assert_array_equal(dy, [2.0, 2.0, 2.0])
+
+
+def test_relu_stops_the_gradient_at_exactly_zero_as_the_book_does():
+    relu = Relu()
+    np.testing.assert_array_equal(relu.forward([0.0, 1.0, -1.0]), [0.0, 1.0, 0.0])  # a list
+    np.testing.assert_array_equal(relu.mask, [True, False, True])
+    np.testing.assert_array_equal(relu.backward(np.ones(3)), [0.0, 1.0, 0.0])
+
+
+def test_affine_refuses_a_single_sample_without_its_batch_axis():
+    # with D = 1 a (N,) vector could pass for N samples; it must come as (N, 1)
+    with pytest.raises(ValueError, match=r"shape \(N, 1\).*got shape \(3,\)"):
+        Affine(np.ones((1, 2)), np.zeros(2)).forward(np.arange(3.0))
+
+
+def test_softmax_with_loss_takes_one_sample_with_one_label():
+    loss = SoftmaxWithLoss()
+    scores = np.array([1.0, 2.0, 3.0])
+    value = loss.forward(scores, np.array([2]))
+    assert value == pytest.approx(np.log(np.exp(scores).sum()) - 3.0, rel=1e-12)
+    assert loss.backward().shape == (3,)

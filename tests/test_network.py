@@ -18,6 +18,7 @@ def test_book_api_shapes_and_layers():
     assert net.layers["Affine1"].W is net.params["W1"]
     assert net.predict(np.zeros((2, 784))).shape == (2, 10)
     assert not np.any(net.params["b1"]) and net.params["W1"].std() == pytest.approx(0.01, rel=0.05)
+    assert not np.any(net.params["b2"])
 
 
 def test_seed_makes_weights_reproducible_and_dtype_is_chosen():
@@ -90,3 +91,14 @@ def test_gradient_leaves_the_batch_loss_and_input_gradient_matches_numerical():
     assert dx.shape == x.shape
     np.testing.assert_allclose(dx, num, atol=1e-9)
     assert net.layers["Affine1"].input_grad is False  # restored for fast training
+    with pytest.raises(ValueError):
+        net.input_gradient(x, t[:-1])  # one target short
+    assert net.layers["Affine1"].input_grad is False  # restored after an error too
+
+
+def test_accuracy_refuses_targets_that_do_not_match_the_inputs():
+    x, t = small_batch()
+    net = TwoLayerNet(12, 6, 4, rng=1)
+    for wrong in (t[:-1], np.r_[t, 0]):
+        with pytest.raises(ValueError, match=f"expected {len(x)} targets"):
+            net.accuracy(x, wrong)
