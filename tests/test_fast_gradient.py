@@ -96,6 +96,40 @@ def test_step_size_chunks_and_state():
         assert param.tobytes() == before[key].tobytes()  # the parameters are never nudged
 
 
+def test_max_rows_caps_every_chunk_and_params_order_does_not_matter():
+    x, t = np.random.default_rng(2).random((3, 12)), np.array([0, 3, 1])
+    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1)
+    heights = []
+
+    class Spy(Relu):
+        def forward(self, x):
+            heights.append(len(x))
+            return super().forward(x)
+
+    net.layers["Relu1"] = Spy()
+    reference = batched_numerical_gradient(net, x, t)
+    heights.clear()
+    batched_numerical_gradient(net, x, t, max_rows=12)  # 2 entries of 2 x 3 rows a chunk
+    assert max(heights) <= 12
+    # the layers end up holding the plain batch whatever order params lists them in
+    net.params = dict(reversed(list(net.params.items())))
+    again = batched_numerical_gradient(net, x, t)
+    assert net.layers["Affine2"].x.shape == (3, 6)
+    for key in reference:
+        np.testing.assert_array_equal(again[key], reference[key])
+
+
+def test_a_loss_that_differs_only_by_rounding_is_accepted():
+    x, t = np.random.default_rng(6).random((3, 12)), np.array([2, 0, 1])
+
+    class Rounded(TwoLayerNet):  # as another BLAS might round the same sums
+        def loss(self, x, t):
+            return super().loss(x, t) * (1 + 1e-14)
+
+    grads = batched_numerical_gradient(Rounded(12, 6, 4, weight_init_std=0.5, rng=1), x, t)
+    assert set(grads) == {"W1", "b1", "W2", "b2"}
+
+
 def test_float32_network_gets_float32_gradients():
     x, t = np.random.default_rng(3).random((2, 12)), np.array([0, 3])
     net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1, dtype=np.float32)
@@ -155,6 +189,13 @@ def test_networks_the_batched_method_would_get_wrong_are_refused():
     net.layers["Relu2"] = Relu()
     net.layers["Affine2_again"] = net.layers["Affine2"]  # one layer used twice: tied weights
     net.loss(x, t)  # a network that runs, so only the sharing can be refused
+    with pytest.raises(TypeError, match="shares one with an earlier layer"):
+        batched_numerical_gradient(net, x, t)
+    # a layer of its own that reuses only an earlier layer's W is refused as well
+    net = TwoLayerNet(12, 4, 4, weight_init_std=0.5, rng=1)
+    net.layers["Relu2"] = Relu()
+    net.layers["Affine3"] = Affine(net.params["W2"], np.zeros(4))
+    net.params["b3"] = net.layers["Affine3"].b
     with pytest.raises(TypeError, match="shares one with an earlier layer"):
         batched_numerical_gradient(net, x, t)
 

@@ -48,3 +48,12 @@ def test_compare_gradients_reports_mean_abs_and_relative_error():
     assert diff.max_rel == pytest.approx(0.5 / 4)
     with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
         compare_gradients(a, {"W": np.zeros(2)})
+    # shapes that broadcast would give numbers, wrong ones: refused all the same
+    with pytest.raises(ValueError, match="analytic has shape"):
+        compare_gradients({"W": np.zeros((3, 1))}, {"W": np.zeros(3)})
+
+
+def test_an_all_zero_backprop_gradient_has_relative_error_one():
+    # a forgotten backward returns zeros: the error is scaled by the numerical gradient too
+    diff = compare_gradients({"W": np.zeros(3)}, {"W": np.array([0.0, 1.0, -2.0])})["W"]
+    assert diff.max_rel == pytest.approx(1.0)

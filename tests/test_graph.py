@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bpcourse import graph as G
 from bpcourse import layers
+from bpcourse.ops import AddConst
 
 
 def test_apple_graph_matches_book_and_layers():
@@ -111,6 +112,7 @@ def test_softmax_with_loss_graph_matches_layer():
         lambda g, x: g.scale(x, -2.5),
         lambda g, x: g.add_const(x, 1),
         lambda g, x: g.sum(x, axis=0),
+        lambda g, x: g.sum(x, axis=1),  # on a square x, a transposed gradient would pass axis 0
         lambda g, x: g.mul(x, x),  # one value feeding two inputs: the gradients add up
         lambda g, x: g.dot(x, g.input(np.array([[1.0, -2.0], [0.5, 3.0]]))),
     ],
@@ -134,6 +136,50 @@ def test_every_op_backward_matches_a_numerical_gradient(build):
         up, down = make(x0 + step).forward(), make(x0 - step).forward()
         numeric[idx] = np.sum(w * (up - down)) / 2e-6
     np.testing.assert_allclose(g["x"].grad, numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_affine_graph_of_one_sample_gives_dw_as_an_outer_product():
+    rng = np.random.default_rng(0)
+    x, b, dy = rng.normal(size=(3, 3))
+    w = rng.normal(size=(3, 3))
+    g = G.affine_graph(x, w, b)
+    g.run(seed=dy)
+    np.testing.assert_allclose(g["W"].grad, np.outer(x, dy))  # dW[i, k] = x[i] * dy[k]
+    np.testing.assert_allclose(g["X"].grad, w @ dy)
+
+
+def test_the_seed_scales_every_gradient_and_is_kept_for_later_runs():
+    g = G.apple_graph()
+    g.run(seed=2.0)
+    assert g["tax"].grad == 400  # 2 * the subtotal, 200
+    g.run()  # no seed given: the last one still holds
+    assert g["tax"].grad == 400
+    loss = G.softmax_with_loss_graph()
+    loss.run()
+    once = loss["a1"].grad
+    loss.run(seed=2.0)
+    assert loss["a1"].grad == pytest.approx(2 * once)
+
+
+def test_a_node_that_does_not_reach_the_output_gets_no_gradient():
+    g = G.Graph()
+    x = g.input(3.0, "x")
+    g.square(x, label="unused")
+    g.output(g.scale(x, 2), "y")
+    g.run()
+    assert x.grad == 2 and g["unused"].grad is None
+
+
+def test_forward_returns_the_first_output_of_a_graph_with_two():
+    g = G.Graph()
+    x = g.input(3.0, "x")
+    g.output(g.square(x), "a")
+    g.output(g.scale(x, 2), "b")
+    assert g.forward() == 9
+
+
+def test_adding_zero_is_drawn_as_plus_zero():
+    assert AddConst(0).symbol == "+0" and AddConst(-1).symbol == "\u22121"
 
 
 def test_each_edge_keeps_its_own_gradient_when_a_value_fans_out():

@@ -61,10 +61,28 @@ def test_progress_bar_goes_to_stderr(capsys):
     assert "100/100" in err and "#" * 40 in err
 
 
+def test_a_short_run_draws_its_progress_bar_to_the_end(capsys):
+    x, t, xt, tt = toy_data()
+    train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5, batch_size=30,
+          verbose=False, progress=True)  # fewer iterations than the bar's 50 redraws
+    assert "5/5" in capsys.readouterr().err
+
+
 def test_mismatched_lengths_are_reported():
     x, t, xt, tt = toy_data()
     with pytest.raises(ValueError, match="x_train 300, t_train 299"):
         train(TwoLayerNet(8, 4, 2), x, t[:-1], xt, tt)
+    with pytest.raises(ValueError, match="x_test 100, t_test 99"):  # before any update
+        train(TwoLayerNet(8, 4, 2), x, t, xt, tt[:-1])
+
+
+def test_the_recorded_loss_is_that_of_the_step_before_its_update():
+    x, t, xt, tt = toy_data()
+    first_batch = np.random.default_rng(0).integers(0, len(x), size=(3, 30))[0]
+    expected = float(TwoLayerNet(8, 10, 2, rng=0).loss(x[first_batch], t[first_batch]))
+    history = train(TwoLayerNet(8, 10, 2, rng=0), x, t, xt, tt, iters_num=3, batch_size=30,
+                    verbose=False)
+    assert history.loss[0] == expected and history.seconds > 0
 
 
 # --- the accuracies are measured on a copy of the network, in a second thread ---------
@@ -117,6 +135,13 @@ def test_runs_shorter_than_an_epoch(iters_num, batch_size, epochs):
                     batch_size=batch_size, verbose=False)
     assert len(history.loss) == iters_num and history.measured_at == epochs
     assert len(history.train_acc) == len(history.test_acc) == len(epochs)
+
+
+def test_a_batch_larger_than_the_data_makes_every_iteration_an_epoch():
+    x, t, xt, tt = toy_data()
+    history = train(TwoLayerNet(8, 4, 2, rng=0), x[:50], t[:50], xt, tt, iters_num=3,
+                    batch_size=100, verbose=False)
+    assert history.measured_at == [0, 1, 2]
 
 
 def test_one_hot_targets_are_measured_like_labels():
