@@ -359,7 +359,8 @@ def test_non_gzip_file_is_an_error(tiny):
     [
         (b"PK\x03\x04" + bytes(100), "bad IDX magic number"),
         (bytes([0, 0, 8, 1]) + (9).to_bytes(4, "big") + bytes(5), "length does not match"),
-        (bytes([0, 0, 8, 3]) + (5).to_bytes(4, "big") + bytes(5 * 784), "dimension"),
+        # a valid image file where labels belong: only the dimension check can catch it
+        (idx_bytes(np.zeros((5, 28, 28), np.uint8)), "expected an IDX file with 1 dimension"),
         (bytes([0, 0, 8]), "too short"),
     ],
     ids=["magic", "length", "ndim", "short"],
@@ -584,15 +585,24 @@ def test_failed_download_leaves_nothing_behind(tiny, cache, server, monkeypatch,
     assert leftovers(cache) == [] and not (cache / TRAIN_IMAGES).exists()
 
 
-def test_oversized_download_is_cut_off_and_leaves_nothing_behind(cache, server, monkeypatch):
-    monkeypatch.setattr(datasets, "_MAX_DOWNLOAD_BYTES", 1000)  # MNIST's own cap is 64 MiB
+@pytest.mark.parametrize("cap", [1000, 100_000])  # below and above one 64 KiB read
+def test_oversized_download_is_cut_off_and_leaves_nothing_behind(cache, server, monkeypatch,
+                                                                 cap):
+    monkeypatch.setattr(datasets, "_MAX_DOWNLOAD_BYTES", cap)  # MNIST's own cap is 64 MiB
     server.serve("big", {name: bytes(300_000) for name in FILES})
     monkeypatch.setattr(datasets, "MIRRORS", [server.url("big")])
     with pytest.raises(MnistNotFoundError) as info:
         load_mnist()
     [(url, why)] = info.value.failures
-    assert url == server.url("big") + TRAIN_IMAGES and "more than 1000 bytes" in why
+    assert url == server.url("big") + TRAIN_IMAGES and f"more than {cap} bytes" in why
     assert leftovers(cache) == [] and not (cache / TRAIN_IMAGES).exists()
+
+
+def test_a_mirror_without_its_trailing_slash_still_works(tiny, server, monkeypatch):
+    server.serve("m", tiny.gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("m").rstrip("/")])
+    (_, t), _ = load_mnist()
+    np.testing.assert_array_equal(t, TRAIN_T)
 
 
 @pytest.mark.parametrize(
@@ -602,6 +612,8 @@ def test_oversized_download_is_cut_off_and_leaves_nothing_behind(cache, server, 
         (1, TRAIN_T.reshape(5, 1), "labels are uint8 with 2 dimensions"),
         (1, TRAIN_T[:4], "5 images but 4 labels"),
         (3, np.array([9, 2, 12], np.uint8), "a label is 12"),
+        (3, np.array([9, 2, 10], np.uint8), "a label is 10"),  # one past the last digit
+        (0, np.zeros((5, 784), np.uint8), "images are uint8 with 2 dimensions"),
         (2, np.zeros((3, 27, 27), np.uint8), "training and test images differ in size"),
     ],
 )
@@ -770,6 +782,19 @@ def test_gunzip_rejects_bad_input(raw, message):
         fileio.gunzip(raw)
 
 
+def test_gunzip_accepts_exactly_max_bytes():
+    assert fileio.gunzip(gzip.compress(bytes(1000)), max_bytes=1000) == bytes(1000)
+
+
+def test_parse_idx_checks_both_zero_bytes_and_returns_native_byte_order():
+    with pytest.raises(fileio.IdxError, match="bad IDX magic"):
+        fileio.parse_idx(bytes([0x1F, 0x8B, 8, 1, 0, 0, 0, 0]))  # gzip's magic, not IDX's
+    # IDX stores wider numbers big-endian (0x0B: int16); NumPy should get them native
+    big_endian = bytes([0, 0, 0x0B, 1, 0, 0, 0, 2]) + np.array([1, -2], ">i2").tobytes()
+    parsed = fileio.parse_idx(big_endian)
+    assert parsed.dtype.isnative and parsed.tolist() == [1, -2]
+
+
 def test_gunzip_refuses_a_decompression_bomb():
     with pytest.raises(fileio.IdxError, match="more than 1000 bytes"):
         fileio.gunzip(gzip.compress(bytes(100_000)), max_bytes=1000)
@@ -827,3 +852,65 @@ def test_npz_is_a_plain_uncompressed_zip(tiny, cache):
             f"{key}.npy" for key in ("sha256", "x_train", "t_train", "x_test", "t_test")
         )
     assert os.stat(npz).st_mode & 0o777 == 0o644
+
+
+# --- the folder variable, cleaning up after failures, and what the error says ---------------
+
+
+def test_bpcourse_data_may_start_with_a_tilde(tiny, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # tiny.folder is tmp_path / "tiny"
+    monkeypatch.setenv("BPCOURSE_DATA", "~/" + tiny.folder.name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "is not a folder" warning either
+        (_, t), _ = load_mnist()
+    np.testing.assert_array_equal(t, TRAIN_T)
+
+
+def test_an_empty_bpcourse_data_is_ignored_not_read_as_the_current_folder(
+        tiny, cache, tmp_path, monkeypatch):
+    copy_files(tiny.folder, cache)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BPCOURSE_DATA", "")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (_, t), _ = load_mnist()
+    np.testing.assert_array_equal(t, TRAIN_T)
+
+
+def test_an_unwritable_cache_folder_keeps_the_data_in_memory_with_a_warning(tiny, monkeypatch):
+    # as root (CI) a chmod cannot make a folder unwritable, so ask os.access to say it is
+    monkeypatch.setattr(mnist_cache.os, "access", lambda *args, **kwargs: False)
+    with pytest.warns(MnistWarning, match="cannot write to the MNIST cache folder"):
+        (_, t), _ = load_mnist(data_dir=tiny.folder)
+    np.testing.assert_array_equal(t, TRAIN_T)
+
+
+def not_found_message(**kwargs):
+    with pytest.raises(MnistNotFoundError) as info:
+        load_mnist(**kwargs)
+    return str(info.value)
+
+
+def test_a_bad_cached_file_is_deleted_and_named_even_when_nothing_replaces_it(cache):
+    cache.mkdir(parents=True)
+    (cache / TRAIN_IMAGES).write_bytes(b"junk")
+    message = not_found_message()  # no mirrors: nothing can replace it
+    assert not (cache / TRAIN_IMAGES).exists()
+    assert f"({cache / TRAIN_IMAGES}: not a gzip file" in message and "deleted it)" in message
+
+
+def test_a_broken_array_cache_is_removed_even_when_the_rebuild_fails(tiny, cache):
+    load_mnist(data_dir=tiny.folder)
+    [npz] = npz_files(cache)
+    npz.write_bytes(b"garbage")
+    with pytest.warns(MnistWarning, match="rebuilding"), pytest.raises(MnistNotFoundError):
+        load_mnist()  # the source files are in tiny.folder, which this call does not name
+    assert not npz.exists()  # else every later load would warn about it again
+
+
+def test_the_not_found_message_lists_files_places_and_the_fix(cache):
+    message = not_found_message()
+    assert f"Looked for {', '.join(FILES)} in:" in message
+    assert "  - $BPCOURSE_DATA: not set" in message
+    assert f"copy them into this folder:\n         {cache}\n" in message
+    assert "offline" not in message  # no mirror was tried, so nothing says we are offline

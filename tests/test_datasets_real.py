@@ -72,3 +72,11 @@ def test_command_line_on_the_real_data(real_data, capsys):
     for name in FILES:
         assert str(real_data / name) in out
     assert "60000 training and 10000 test images of 28x28 pixels" in out
+
+
+def test_the_download_cap_leaves_room_for_the_real_files():
+    folder = data_folder()
+    if folder is None:
+        pytest.skip(NOT_SET)
+    biggest = max((folder / name).stat().st_size for name in FILES)
+    assert datasets._MAX_DOWNLOAD_BYTES >= 2 * biggest
