@@ -52,6 +52,8 @@ def test_set_shopping_inputs_reruns_the_graph_and_rejects_unknown_names():
     assert grads["apple"] == 2 and grads["tax"] == 850
     with pytest.raises(KeyError, match="banana"):
         E.set_shopping_inputs(g, banana=1)
+    with pytest.raises(KeyError, match="unknown shopping input"):
+        E.set_shopping_inputs(g, price=1)  # a node of the graph, but not an input
 
 
 # --- lesson 4: activations ------------------------------------------------------------
@@ -125,11 +127,30 @@ def test_error_estimates_cross_where_the_true_errors_are_smallest():
     assert not E.error_estimates("book", 1e-4).central  # f‴ = 0: no truncation estimate
 
 
+@pytest.mark.parametrize("name", ["sin", "exp"])
+def test_the_truncation_estimates_match_the_real_errors_where_truncation_rules(name):
+    # at h = 1e-3 rounding is negligible, so h|f''|/2 and h^2|f'''|/6 are the errors
+    guess, err = E.error_estimates(name, 1e-3), E.difference_errors(name, 1e-3)
+    assert guess.forward == pytest.approx(err.forward, rel=1e-2)
+    assert guess.central == pytest.approx(err.central, rel=1e-2)
+
+
+def test_the_book_parabola_and_the_rounding_estimate():
+    # x^2 has f''' = 0: its forward error is exactly h|f''|/2 = h, up to rounding
+    assert E.error_estimates("book", 1e-4).forward == pytest.approx(
+        E.difference_errors("book", 1e-4).forward, rel=1e-3)
+    # rounding: about eps * |f(x)| / h, here with f = exp at x = 1
+    assert E.error_estimates("exp", 1e-8).rounding == pytest.approx(
+        np.finfo(float).eps * np.e / 1e-8)
+
+
 def test_error_causes_name_the_error_the_estimates_say_dominates():
     assert E.error_causes("sin", 1e-1) == {"forward": "truncation (shrinks as h shrinks)",
                                            "central": "truncation (shrinks as h shrinks)"}
     assert E.error_causes("sin", 1e-12) == {"forward": "rounding (grows as h shrinks)",
                                             "central": "rounding (grows as h shrinks)"}
+    # truncation estimated about 20 times the rounding: truncation, not "both"
+    assert E.error_causes("sin", 1e-7)["forward"] == "truncation (shrinks as h shrinks)"
     # near the central difference's best h for sin (about 1e-5) neither error is to blame
     assert E.error_causes("sin", 1e-5)["central"] == "both about equal (near the best h)"
     # the book's parabola: a central difference has no truncation error at any h, so even
@@ -186,9 +207,10 @@ def test_private_view_shares_weights_but_not_the_layers_caches():
     net = TwoLayerNet(64, 6, 3, weight_init_std=0.5, rng=2)
     view = E.private_view(net)
     net.gradient(x[:10], t[:10])
-    cached = net.layers["Affine1"].x
+    cached, net_y = net.layers["Affine1"].x, net.last_layer.y
     E.look_inside_values(view, x, t, 3)
     assert net.layers["Affine1"].x is cached  # training's stored input is untouched
+    assert net.last_layer.y is net_y  # and so is its softmax output
     net.params["W1"] -= 0.5  # an SGD step, in place, as train() does it
     np.testing.assert_allclose(view.predict(x[:4]), net.predict(x[:4]))
 
@@ -201,6 +223,7 @@ def test_evaluation_subset_is_fixed_sorted_and_unique():
     assert len(idx) == 10000 and np.all(np.diff(idx) > 0)
     np.testing.assert_array_equal(idx, evaluation_subset(60000))
     assert evaluation_subset(500) is None
+    assert evaluation_subset(10000) is None  # all of them is no subset
 
 
 def test_training_run_trains_in_place_with_a_subset_and_throttled_reports():
@@ -225,6 +248,16 @@ def test_training_run_trains_in_place_with_a_subset_and_throttled_reports():
     assert history.train_acc[-1] == net.accuracy(x[sub], t[sub])
 
 
+def test_training_run_keeps_no_subset_of_all_the_data_and_a_fixed_one_of_more():
+    x, t = blobs(100)
+    small = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, eval_size=100, iters_num=3)
+    assert small.eval_size is None and small.eval_indices is None  # "on 100 images" is all
+    run = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, eval_size=50, iters_num=3,
+                      seed=7)
+    # the subset does not follow the training seed: the same settings, the same images
+    np.testing.assert_array_equal(run.eval_indices, evaluation_subset(100, 50))
+
+
 def test_training_run_stops_from_another_thread_and_keeps_the_weights():
     x, t = blobs(300)
     net = TwoLayerNet(64, 8, 3, rng=0)
@@ -234,8 +267,9 @@ def test_training_run_stops_from_another_thread_and_keeps_the_weights():
                       on_progress=lambda r: started.set(), progress_interval=0)
     run.start()
     try:
+        assert run.thread.daemon  # a kernel shutting down does not wait for it
         assert started.wait(30)
-        assert run.running
+        assert run.running and run.join(0.05) is False  # still going: join says so
         run.stop()
     finally:
         run.stop()
@@ -271,6 +305,7 @@ def test_plot_budget_spaces_out_slow_redraws():
     run.run()
     gaps = np.diff(times)
     assert len(times) >= 3 and np.all(gaps >= 0.02 / 0.2 - 1e-3)  # cost / budget
+    assert run.plot_seconds >= 0.02 * len(times)  # the redraws' cost is what it counted
 
 
 # --- import hygiene ---------------------------------------------------------------------

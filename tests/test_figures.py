@@ -53,6 +53,8 @@ def text_colors(ax, text):
         (0.0, None, "0"),
         (200, None, "200"),
         (1.5e-7, None, "1.500e−07"),
+        (0.00025, None, "0.00025"),  # down to 1e-4 in positional notation
+        (np.array([1.0, 2.0, 3.0, 4.0]), None, "[1, 2, 3, 4]"),  # up to 4 numbers listed
         (220.00000000000003, ".2f", "220.00"),
         (2.2, lambda v: f"{v} yen", "2.2 yen"),
         (np.array([0.5, -1.0]), None, "[0.5, −1]"),

@@ -281,6 +281,18 @@ def test_look_inside_follows_the_index_and_jumps_to_mistakes(data):
     assert w.view.predicted != w.view.label and "wrong" in w.readout.value
 
 
+def test_next_mistake_wraps_round_to_the_first_and_leaves_training_alone(data):
+    x, t, xt, tt = data
+    net = TwoLayerNet(64, 6, 3, weight_init_std=1.0, rng=5)
+    wrong = E.mistakes(net, xt, tt)[0]
+    w = W.look_inside(net, xt, tt, index=int(wrong[-1]))
+    net.gradient(x[:10], t[:10])  # as a training step would leave the layers
+    cached = net.layers["Affine1"].x
+    w.next_mistake.click()
+    assert w.index.value == wrong[0]
+    assert net.layers["Affine1"].x is cached  # the search ran on its own view
+
+
 def test_next_mistake_says_so_when_there_is_none(data):
     net = TwoLayerNet(64, 6, 3, weight_init_std=1.0, rng=5)
     xt = data[2]
