@@ -1,5 +1,6 @@
 """Drawing works headless and shows the right numbers; the course figures exist and are used."""
 
+import contextlib
 import io
 import json
 import re
@@ -165,26 +166,38 @@ def _png_size(data):
     return struct.unpack(">II", data[16:24])
 
 
-def test_generator_writes_every_course_figure(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """Every course figure drawn once by ``python -m bpcourse.figures OUTDIR``, for two tests:
+    (OUTDIR, the exit status, what it printed)."""
+    outdir = tmp_path_factory.mktemp("fig")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = figures.main([str(outdir)])
+    return outdir, status, printed.getvalue()
+
+
+def test_generator_writes_every_course_figure(generated, tmp_path):
+    outdir, status, printed = generated
     assert list(figures.FIGURES) == EXPECTED_FIGURES
-    assert figures.main([str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(EXPECTED_FIGURES)
-    assert str(tmp_path / "apple_forward.png") in capsys.readouterr().out
+    assert status == 0
+    assert sorted(p.name for p in outdir.iterdir()) == sorted(EXPECTED_FIGURES)
+    assert str(outdir / "apple_forward.png") in printed
     for name in EXPECTED_FIGURES:
-        data = (tmp_path / name).read_bytes()
+        data = (outdir / name).read_bytes()
         width, height = _png_size(data)
         assert 600 <= width <= 3000 and 300 <= height <= 2000, (name, width, height)
         # the matplotlib version only, so re-running it changes no bytes
         assert _png_text(data, "Software") == figures.software_stamp()
-    again = figures.generate(tmp_path / "again", ["apple_backward.png"])
-    assert again[0].read_bytes() == (tmp_path / "apple_backward.png").read_bytes()
+    again = figures.generate(tmp_path, ["apple_backward.png"])
+    assert again[0].read_bytes() == (outdir / "apple_backward.png").read_bytes()
 
 
 def test_default_outdir_is_the_repository_fig_folder():
     assert figures.default_outdir() == REPO / "fig"
 
 
-def test_committed_figures_are_in_sync_with_the_generator(tmp_path):
+def test_committed_figures_are_in_sync_with_the_generator(generated):
     missing = [name for name in figures.FIGURES if not (REPO / "fig" / name).is_file()]
     assert not missing, f"run `python -m bpcourse.figures` and commit: {missing}"
     drawn_with = {_png_text((REPO / "fig" / name).read_bytes(), "Software")
@@ -194,8 +207,9 @@ def test_committed_figures_are_in_sync_with_the_generator(tmp_path):
                     f"{figures.software_stamp()}: another matplotlib draws text a pixel "
                     "differently, so the pictures are compared only under the same version")
     # pixels, not bytes: another zlib may compress the same picture into other bytes
-    stale = [path.name for path in figures.generate(tmp_path)
-             if not np.array_equal(imread(path), imread(REPO / "fig" / path.name))]
+    outdir = generated[0]
+    stale = [name for name in figures.FIGURES
+             if not np.array_equal(imread(outdir / name), imread(REPO / "fig" / name))]
     assert not stale, f"fig/ is out of date: run `python -m bpcourse.figures` and commit {stale}"
 
 
