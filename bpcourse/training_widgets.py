@@ -7,6 +7,7 @@ button; the thread updates the widgets itself, which ipywidgets allows for value
 """
 
 import html
+import threading
 
 import ipywidgets as widgets
 import numpy as np
@@ -56,6 +57,8 @@ class TrainingDashboard(widgets.VBox):
                  weight_init_std=0.01, progress_interval=0.25, plot_interval=0.5,
                  plot_budget=0.04):
         self.data = (x_train, t_train, x_test, t_test)
+        # stop() and the end of a run both write the status, from different threads
+        self._status_lock = threading.Lock()
         self.seed, self.weight_init_std, self.eval_size = seed, weight_init_std, eval_size
         if dtype is None:  # the data's own float type: float32 MNIST trains a float32 net
             dtype = x_train.dtype if np.issubdtype(x_train.dtype, np.floating) else np.float64
@@ -141,9 +144,10 @@ class TrainingDashboard(widgets.VBox):
 
     def stop(self):
         """Stop after the current iteration; the network keeps what it has learned."""
-        if self.running:
-            self.training.stop()
-            self.status.value = "Stopping…"
+        with self._status_lock:  # a run that has already ended keeps its final status
+            if self.running and not self.training.done:
+                self.status.value = "Stopping…"
+                self.training.stop()
 
     def wait(self, timeout=None):
         """Block until the current run has ended (and the widgets show its end); True if so."""
@@ -183,12 +187,14 @@ class TrainingDashboard(widgets.VBox):
             how = (f"Stopped after {run.iteration + 1} iterations; the network keeps what it "
                    f"learned" if run.history.stopped
                    else f"Done: {run.iteration + 1} iterations")
-            self.status.value = (f"{how} ({run.history.seconds:.1f} s). Test accuracy on all "
-                                 f"{len(x_test)} test images: <b>{accuracy:.4f}</b>.")
+            with self._status_lock:
+                self.status.value = (f"{how} ({run.history.seconds:.1f} s). Test accuracy on "
+                                     f"all {len(x_test)} test images: <b>{accuracy:.4f}</b>.")
             self.progress.bar_style = "warning" if run.history.stopped else "success"
         except Exception as exc:  # a thread's traceback would be lost: show it instead
-            self.status.value = (f"<span style='color:#B00000'>Training failed: "
-                                 f"{html.escape(repr(exc))}</span>")
+            with self._status_lock:
+                self.status.value = (f"<span style='color:#B00000'>Training failed: "
+                                     f"{html.escape(repr(exc))}</span>")
             self.progress.bar_style = "danger"
         finally:
             self._set_running(False)

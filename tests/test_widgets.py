@@ -1,6 +1,7 @@
 """The widgets, built headless: change a control, check that what they show changed."""
 
 import io
+import re
 import time
 
 import numpy as np
@@ -105,6 +106,30 @@ def test_numerical_gradient_explorer_marks_h_and_tabulates_both_errors():
     assert not np.array_equal(w.plot.lines["central"].get_ydata(), curve_before)
     assert "0.54030230586814" in w.readout.value  # cos(1)
     assert "sin" in w.plot.ax.get_title()
+
+
+def test_explorer_readouts_give_each_row_and_gradient_its_own_number():
+    shop = W.shopping_explorer()
+    assert "<td>∂price/∂apple</td><td><b>2.2</b></td>" in shop.readout.value
+    assert {name: s.step for name, s in shop.sliders.items()} == {
+        "apple": 10, "apple_num": 1, "orange": 10, "orange_num": 1, "tax": 0.01}
+    assert ("orange, the rest fixed, changes the price by 3.3; one notch of its slider (+10) "
+            "by 33") in shop.readout.value
+    activation = W.activation_explorer("Sigmoid", x=0.0, dout=2.0)
+    assert "= dout 2 × local gradient 0.25" in activation.readout.value  # sigmoid'(0) = 1/4
+    # sliders redraw while they are dragged, not only when they are let go
+    assert all(s.continuous_update for s in shop.sliders.values())
+    assert activation.x.continuous_update and activation.dout.continuous_update
+
+    nudge = W.numerical_gradient_explorer()
+    fn, h = E.DIFF_FUNCTIONS["book"], nudge.h.value
+    causes = E.error_causes("book", h)
+    rows = {row.split("</td>")[0][4:]: row for row in nudge.readout.value.split("<tr>")
+            if row.startswith("<td>")}
+    for method, difference in (("forward", E.forward_difference),
+                               ("central", E.central_difference)):
+        row = next(r for name, r in rows.items() if name.startswith(method))
+        assert causes[method] in row and f"{difference(fn.f, fn.x, h):.15g}" in row, row
 
 
 # --- static fallbacks -------------------------------------------------------------------
@@ -241,7 +266,46 @@ def test_dashboard_reports_a_failing_run_instead_of_hanging(data):
     d.start()
     assert d.wait(60)
     assert "Training failed" in d.status.value and d.progress.bar_style == "danger"
+    assert re.search(r"Training failed: ValueError\(.*t_test 10", d.status.value)  # the message
     assert not d.train_button.disabled
+
+
+def test_dashboard_settings_reach_the_run_and_stop_says_so(data):
+    d = W.training_dashboard(*data, hidden_size=10, iters_num=20000, batch_size=10)
+    d.learning_rate.value, d.batch_size.value = 0.01, 50
+    seen = []
+    d.status.observe(lambda change: seen.append(change.new), names="value")
+    d.start()
+    try:
+        settings = d.training.train_kwargs
+        assert settings["learning_rate"] == d.learning_rate.value and settings["batch_size"] == 50
+        wait_for(lambda: d.training.iteration >= 5)
+        d.training.done = True  # as if train() had just returned: its status must stay
+        d.stop()
+        assert "Stopping…" not in seen
+        d.training.done = False
+    finally:
+        d.stop()
+        assert d.wait(60)
+    assert "Stopping…" in seen and seen[-1].startswith("Stopped after")
+
+
+def test_a_new_run_clears_the_last_runs_bar_colour(data):
+    d = W.training_dashboard(*data, hidden_size=10, iters_num=100, batch_size=20)
+    d.start()
+    assert d.wait(60) and d.progress.bar_style == "success"
+    d.iters.value = 20000
+    d.start()
+    try:
+        assert d.progress.bar_style == ""
+    finally:
+        d.stop()
+        assert d.wait(60)
+
+
+def test_the_note_says_all_when_the_subset_would_be_all_the_training_images(data):
+    d = W.training_dashboard(*data, eval_size=300, batch_size=20)  # 300 training images
+    assert "on all 300 training images and on all 96 test images" in d.note.value
 
 
 def test_training_and_mistakes_static_fallbacks(data):
