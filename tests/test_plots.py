@@ -1,0 +1,150 @@
+"""What the pictures show: colours, slopes, titles, colour scales and sampled curves.
+
+tests/test_figures.py compares fig/ pixel by pixel and checks the numbers on the graph
+pictures; this module checks the explorers' and the dashboard's plots, and the one graph
+mode (backward only) that no course figure uses.
+"""
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_hex
+from synthetic_data import blobs
+
+from bpcourse import TwoLayerNet
+from bpcourse import explorers as E
+from bpcourse import graph as G
+from bpcourse.drawing import BACKWARD_COLOR, FORWARD_COLOR, plan_graph
+from bpcourse.explorer_plots import ActivationPlot, NumericalGradientPlot, ShoppingPlot
+from bpcourse.training import TrainingHistory
+from bpcourse.training_plots import (
+    MAX_POINTS,
+    SMOOTHING,
+    TEST_COLOR,
+    WRONG_COLOR,
+    LookInsidePlot,
+    MistakesPlot,
+    TrainingPlot,
+    _running_mean,
+)
+
+
+def apple_graph():
+    g = G.apple_graph()
+    g.run()
+    return g
+
+
+def test_legend_names_the_colours_it_draws():
+    g = apple_graph()
+    legend = [i for i in plan_graph(g, "both").items if i[0] == "text" and "pass" in i[2]]
+    by_colour = {i[7]["color"]: i[2] for i in legend}
+    assert "blue" in by_colour[FORWARD_COLOR] and "orange" in by_colour[BACKWARD_COLOR]
+    arrows = [i for i in plan_graph(g, "both").items if i[0] == "arrow" and i[6] == "legend"]
+    (fwd,) = [a for a in arrows if a[4] == FORWARD_COLOR]
+    (bwd,) = [a for a in arrows if a[4] == BACKWARD_COLOR]
+    assert fwd[2][0] > fwd[1][0] and bwd[2][0] < bwd[1][0]
+
+
+def test_redraw_into_a_small_axes_fits_inside_it():
+    g = E.shopping_graph(100, 2, 150, 3, 1.1)
+    plot = ShoppingPlot(g).update(g)
+    w, h = plot.fig.get_size_inches()
+    small = ShoppingPlot(g)
+    small.fig.set_size_inches(w / 2, h)  # half as wide: text at half the size
+    small.update(g)
+    big = [t.get_fontsize() for t in plot.ax.texts]
+    half = [t.get_fontsize() for t in small.ax.texts]
+    assert max(half) == pytest.approx(max(big) / 2, rel=0.01)
+
+
+def test_activation_plot_colours_slope_and_marker():
+    p = ActivationPlot().update(E.activation_point("Sigmoid", 1.0, 1.0))
+    pt = E.activation_point("Sigmoid", 1.0, 1.0)
+    assert to_hex(p.curve.get_color()) == FORWARD_COLOR.lower()
+    assert to_hex(p.d_curve.get_color()) == BACKWARD_COLOR.lower()
+    assert p.d_point.get_ydata()[0] == pytest.approx(pt.local)
+    tx, ty = p.tangent.get_data()
+    assert (ty[1] - ty[0]) / (tx[1] - tx[0]) == pytest.approx(pt.local)
+    assert "backward(1)" in p.ax_d.get_title() and "forward(x)" in p.ax_f.get_title()
+    p.update(E.activation_point("ReLU", 0.5, 1.0))
+    assert p.d_curve.get_drawstyle() == "steps-pre"
+    # ReLU's derivative just left of 0 is 0, right of it 1: steps-pre puts the jump at x_i
+    xs, d = p.d_curve.get_data()
+    assert d[xs < 0].max() == 0 and d[xs > 0].min() == 1
+
+
+def test_numerical_gradient_plot_keeps_forward_and_central_apart():
+    p = NumericalGradientPlot().update("book", 1e-4)
+    err = E.difference_errors("book", p.hs)
+    np.testing.assert_allclose(p.lines["central"].get_ydata(),
+                               np.maximum(err.central, 1e-17))
+    at = E.difference_errors("book", np.array([1e-4]))
+    assert p.markers["central"].get_ydata()[0] == pytest.approx(max(at.central[0], 1e-17))
+    assert p.markers["forward"].get_ydata()[0] == pytest.approx(max(at.forward[0], 1e-17))
+    assert f"central error {at.central[0]:.1e}" in p.note.get_text()
+    assert f"{err.exact:.6g}" in p.ax.get_title()
+
+
+def _history(n):
+    loss = list(np.linspace(2.3, 0.2, n))
+    return TrainingHistory(loss=loss, measured_at=[0, n - 1], train_acc=[0.2, 0.95],
+                           test_acc=[0.1, 0.90])
+
+
+def test_loss_curve_thinned_to_at_most_max_points_and_smooth_mean_is_right():
+    for n in (2001, 10000):
+        p = TrainingPlot().update(_history(n), n)
+        xs, _ = p.loss_line.get_data()
+        assert len(xs) <= MAX_POINTS
+        sx, sy = p.smooth_line.get_data()
+        np.testing.assert_array_equal(sx, xs)
+        loss = np.asarray(_history(n).loss)
+        for i in (0, 10, SMOOTHING, len(sx) - 1):
+            j = int(sx[i])
+            assert sy[i] == pytest.approx(loss[max(0, j + 1 - SMOOTHING):j + 1].mean())
+    assert _running_mean([1.0, 3.0], 50)[0] == 1.0
+
+
+def test_accuracy_readout_names_train_and_test_right():
+    p = TrainingPlot().update(_history(100), 100)
+    assert "train 0.950, test 0.900" in p.acc_text.get_text()
+
+
+@pytest.fixture(scope="module")
+def net_data():
+    xt, tt = blobs(96, seed=1)
+    return TwoLayerNet(64, 6, 3, weight_init_std=1.0, rng=5), xt, tt
+
+
+def test_mistakes_grid_shows_the_wrong_digits_with_predicted_then_true(net_data):
+    net, xt, tt = net_data
+    wrong, pred, true = E.mistakes(net, xt, tt)
+    p = MistakesPlot(2, 3, (8, 8)).show_mistakes(net, xt, tt)
+    for k in range(min(6, len(wrong))):
+        np.testing.assert_array_equal(p.images[k].get_array(), xt[wrong[k]].reshape(8, 8))
+        assert p.axes[k].get_title() == f"{pred[k]} (true {true[k]})"
+        assert p.images[k].get_clim() == (0.0, 1.0)
+    assert f"({len(wrong) / len(xt):.1%})" in p.title.get_text()
+
+
+def test_look_inside_bars_titles_and_symmetric_gradient_scale(net_data):
+    net, xt, tt = net_data
+    wrong = E.mistakes(net, xt, tt)[0]
+    view = E.look_inside_values(net, xt, tt, int(wrong[0]))
+    p = LookInsidePlot((8, 8), 3).update(view)
+    assert to_hex(p.bars[view.label].get_facecolor()) == TEST_COLOR.lower()
+    assert to_hex(p.bars[view.predicted].get_facecolor()) == WRONG_COLOR.lower()
+    lo, hi = p.grad.get_clim()
+    assert lo == -hi == -np.abs(view.grad).max()
+    assert f"label {view.label}" in p.ax_image.get_title()
+    assert f"(p = {view.probs[view.predicted]:.2f})" in p.ax_probs.get_title()
+    assert "WRONG" in p.ax_probs.get_title()
+
+
+def test_backward_mode_has_a_backward_legend_and_plain_grey_edges():
+    g = apple_graph()
+    items = plan_graph(g, "backward").items
+    legend = [i[2] for i in items if i[0] == "text" and "pass" in i[2]]
+    assert len(legend) == 1 and legend[0].startswith("backward")
+    edges = [i for i in items if i[0] == "arrow" and i[6] == "edge"]
+    assert edges and all(i[3] == "-" for i in edges)
