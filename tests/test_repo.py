@@ -127,3 +127,35 @@ def test_conda_users_get_every_requirement_pip_users_get():
         req for extra, reqs in pyproject["optional-dependencies"].items() if extra != "bench"
         for req in reqs]
     assert sorted(set(wanted) - set(environment_packages("environment.yml"))) == []
+
+
+def notebook_conftest(monkeypatch):
+    """notebooks/conftest.py as a plain module (its hooks stay unregistered)."""
+    import importlib.util
+
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(variable, "1")  # it sets these on import: put them back afterwards
+    spec = importlib.util.spec_from_file_location("notebook_conftest",
+                                                  ROOT / "notebooks" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_notebook_kernels_import_this_repositorys_package(monkeypatch):
+    conftest = notebook_conftest(monkeypatch)
+    assert conftest.kernel_package_problem.__wrapped__() is None
+
+
+def test_a_kernel_that_would_import_another_copy_stops_the_run_with_the_fix(monkeypatch,
+                                                                             tmp_path):
+    conftest = notebook_conftest(monkeypatch)
+    check = conftest.kernel_package_problem.__wrapped__
+    monkeypatch.setattr(conftest, "PACKAGE", tmp_path / "bpcourse")  # "this repository"
+    problem = check()
+    assert f"would import bpcourse from {ROOT / 'bpcourse'}, not from" in problem
+    assert f"cd {tmp_path} && pip install -e ." in problem
+
+    (tmp_path / "bpcourse.py").write_text("raise ImportError('not this one')\n")
+    monkeypatch.setattr(conftest, "NOTEBOOKS", tmp_path)  # the kernel's folder shadows it
+    assert "cannot import bpcourse at all" in check()
