@@ -56,7 +56,7 @@ PROBABILITY_CELL = "with probability {probs.max():.3f}"
 FLOAT32_CHECK_CELL = "network32 = TwoLayerNet("
 CHECKED_HERE = (MISCLASSIFIED_CELL, PROBABILITY_CELL, FLOAT32_CHECK_CELL)
 # The training cells whose logs tests/nbval-sanitize.cfg masks, for this module to check
-MAIN_RUN_CELL = "history = train(network,"
+MAIN_RUN_CELL = "history = train(trained,"
 EXERCISE_RUN_CELL = "trial_history = train("
 CHECKED_LOGS = (MAIN_RUN_CELL, EXERCISE_RUN_CELL)
 
@@ -176,7 +176,7 @@ def test_the_misclassified_images_match_a_fresh_run(lesson6):
     count = int(find(r"misclassified test images: (\d+) of 10000", stored))
     first_ten = [int(i) for i in find(r"the first ten: \[([\d ]+)\]", stored).split()]
     t_test = lesson6["t_test"]
-    wrong = np.flatnonzero(lesson6["network"].predict(lesson6["x_test"]).argmax(axis=1) != t_test)
+    wrong = np.flatnonzero(lesson6["trained"].predict(lesson6["x_test"]).argmax(axis=1) != t_test)
     # the stored cells come from one run: its count is its final test accuracy's
     stored_acc = accuracy_log(lesson6["stored"])[-1][2]
     assert count == round((1 - stored_acc) * len(t_test)), (
@@ -201,7 +201,7 @@ def test_the_probabilities_match_a_fresh_run(lesson6):
     for index, true, label, probability in lines:
         index = int(index)
         assert int(true) == lesson6["t_test"][index]
-        probs = softmax(lesson6["network"].predict(lesson6["x_test"][index:index + 1]))[0]
+        probs = softmax(lesson6["trained"].predict(lesson6["x_test"][index:index + 1]))[0]
         assert probs.argmax() == int(label), (
             f"test image {index}: stored prediction {label}, fresh {probs.argmax()}{STALE}")
         assert abs(probs.max() - float(probability)) <= PROBABILITY_TOLERANCE, (
