@@ -67,13 +67,15 @@ def code_cells(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_cell_run_again_after_the_whole_notebook_prints_the_same(name, tmp_path):
+def test_every_cell_run_again_after_the_whole_notebook_prints_the_same(name, tmp_path,
+                                                                      monkeypatch):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     if name.startswith("06"):
         folder = data_folder()
         if folder is not None:
             env["XDG_CACHE_HOME"] = str(tmp_path)  # read the folder; leave no cache behind
         else:
+            monkeypatch.setattr(datasets, "MIRRORS", [])  # a test never downloads
             try:
                 datasets.load_mnist()
             except datasets.MnistError:
