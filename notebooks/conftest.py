@@ -6,11 +6,12 @@ threads rounds differently, but the only printed digits that this reaches are le
 float32 ones, which differ between computers anyway and which nbval compares in form only
 (tests/nbval-sanitize.cfg); with two threads every notebook passed too.
 
-The kernels must import this repository's bpcourse. The tests import it from the working
-folder, but a kernel runs inside notebooks/ and imports whatever copy is installed: with a
-venv installed from another clone, every ``show_source`` cell then fails with a diff of
-docstrings that looks like a bug in this one. So the first notebook cell checks where a
-kernel's ``import bpcourse`` leads, and stops the run with the fix if it is not here.
+The kernels must import this repository's bpcourse. A kernel runs inside notebooks/ and
+imports whatever copy the environment has installed; with a venv installed from another
+clone, every ``show_source`` cell fails with a diff of docstrings that looks like a bug in
+this one (and pytest's own process imports that other copy too). So before the first test
+the session asks where a kernel's ``import bpcourse`` leads, and stops with the fix if it
+is not here. tests/test_notebook_replay.py, which starts kernels of its own, asks the same.
 """
 
 import os
@@ -21,11 +22,9 @@ from pathlib import Path
 
 import pytest
 
-for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[variable] = "1"  # inherited by the kernels nbval starts
-
 NOTEBOOKS = Path(__file__).resolve().parent
 PACKAGE = NOTEBOOKS.parent / "bpcourse"
+BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 @cache
@@ -51,7 +50,8 @@ def kernel_package_problem():
             f"environment: cd {PACKAGE.parent} && pip install -e .")
 
 
-def pytest_runtest_setup(item):
+def pytest_sessionstart(session):
+    os.environ.update(BLAS_THREADS)  # inherited by the kernels nbval starts
     problem = kernel_package_problem()
     if problem is not None:
         pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)

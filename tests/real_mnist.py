@@ -21,3 +21,27 @@ def data_folder():
     if not Path(value).is_dir():
         pytest.fail(f"BPCOURSE_DATA={value!r} is set, but there is no such folder")
     return Path(value)
+
+
+def load_real_mnist(cache):
+    """The real MNIST for a test, never downloaded: ((x_train, t_train), (x_test, t_test)).
+
+    From the folder BPCOURSE_DATA names, read into ``cache``, an empty folder of the
+    test's own that it uses as XDG_CACHE_HOME (so no cache is left behind); without
+    BPCOURSE_DATA, from the user cache that `python -m bpcourse.datasets` fills; if it is
+    in neither, the test is skipped, saying why. Bad files in the folder fail the test.
+    """
+    from bpcourse import datasets
+
+    folder = data_folder()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(datasets, "MIRRORS", [])  # a test never downloads
+        if folder is not None:
+            patch.setenv("XDG_CACHE_HOME", str(cache))
+        try:
+            return datasets.load_mnist(data_dir=folder)
+        except datasets.MnistError as error:
+            if folder is not None:
+                raise
+            pytest.skip(f"{NOT_SET}, and MNIST is not in the cache either: "
+                        f"{str(error).splitlines()[0]}")

@@ -34,9 +34,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from real_mnist import NOT_SET, data_folder
+from real_mnist import load_real_mnist
 
-from bpcourse import TwoLayerNet, datasets, gradient_check, softmax, train
+from bpcourse import TwoLayerNet, gradient_check, softmax, train
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_two_layer_net.ipynb"
 TRAIN_SIZE = 60000  # MNIST's training images, as many as an epoch draws
@@ -132,19 +132,7 @@ def assert_logs_agree(source, stored, fresh):
 @pytest.fixture(scope="module")
 def lesson6(tmp_path_factory):
     """The names lesson 6's cells use, after running its training cell."""
-    folder = data_folder()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets, "MIRRORS", [])  # a test never downloads
-        if folder is not None:
-            # an empty cache of our own: read the folder itself, and leave no cache behind
-            patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
-        try:  # without BPCOURSE_DATA, the cache `python -m bpcourse.datasets` fills
-            (x_train, t_train), (x_test, t_test) = datasets.load_mnist(data_dir=folder)
-        except datasets.MnistError as error:
-            if folder is not None:
-                raise
-            pytest.skip(f"{NOT_SET}, and MNIST is not in the cache either: "
-                        f"{str(error).splitlines()[0]}")
+    (x_train, t_train), (x_test, t_test) = load_real_mnist(tmp_path_factory.mktemp("xdg"))
     first, _ = source_and_output("SEED = ")
     namespace = {
         "np": np, "TwoLayerNet": TwoLayerNet, "train": train, "gradient_check": gradient_check,

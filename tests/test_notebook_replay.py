@@ -6,7 +6,9 @@ one reads (a layer, an input array, the network), the earlier cell then computes
 else, quietly: a gradient check that says False, a trained network swapped for an untrained
 one. nbval runs each notebook once, top to bottom, so it cannot see this. Here each notebook
 runs top to bottom in a fresh kernel, then every code cell runs once more, from the last to
-the first, and each must print the same text as the first time.
+the first, and each must print the same text as the first time. (A cell that fails on its
+first run fails the test at once; so does a kernel that would import another clone's
+bpcourse, which notebooks/conftest.py checks.)
 
 Two kinds of cell are not run again: lesson 6's two training cells (seconds each; what they
 rebind is in place after the first pass anyway) and the cells listed in FOLLOWS_THE_CELL_ABOVE,
@@ -16,18 +18,16 @@ which read what the cell just above them made, by design.
 import json
 import os
 import re
-from pathlib import Path
 
 import ipykernel.kernelspec
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
-from real_mnist import NOT_SET, data_folder
+from notebook_settings import notebook_conftest
+from real_mnist import data_folder, load_real_mnist
 
-from bpcourse import datasets
-
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = sorted(path.name for path in NOTEBOOKS.glob("*.ipynb"))
+SETTINGS = notebook_conftest()  # where the notebooks are; one BLAS thread, as under nbval
+NAMES = sorted(path.name for path in SETTINGS.NOTEBOOKS.glob("*.ipynb"))
 
 # (notebook, phrase of the cell): a backward pass that continues the forward cell above it.
 # Lesson 3's second example builds layers of the same names, as the book's two scripts do, so
@@ -37,57 +37,66 @@ NOT_AGAIN = re.compile(r"history = train\(")  # the two training runs of lesson 
 
 
 class ThisPython(KernelSpecManager):
-    """Kernels run by this very Python, as nbval's --nbval-current-env starts them."""
+    """Kernels run by this very Python, as nbval's --nbval-current-env starts them.
+
+    (nbval has a class like this, but not as part of its documented interface.)
+    """
 
     def get_kernel_spec(self, kernel_name):
         return self.kernel_spec_class(resource_dir=ipykernel.kernelspec.RESOURCES,
                                       **ipykernel.kernelspec.get_kernel_dict())
 
 
-def printed_text(client, source):
-    """Everything a cell prints or displays, as text (figures by their repr)."""
-    parts = []
+def run(client, source):
+    """(everything the cell prints or displays, as text; its error, or None)."""
+    parts, errors = [], []
 
     def collect(message):
         kind, content = message["msg_type"], message["content"]
         if kind == "stream":
             parts.append(content["text"])
         elif kind in ("execute_result", "display_data"):
-            parts.append(content["data"].get("text/plain", ""))
+            parts.append(content["data"].get("text/plain", ""))  # figures: their repr
         elif kind == "error":
-            parts.append(f"{content['ename']}: {content['evalue']}")
+            errors.append(f"{content['ename']}: {content['evalue']}")
 
     client.execute_interactive(source, output_hook=collect, timeout=300)
-    return "".join(parts)
+    return "".join(parts), (errors[0] if errors else None)
 
 
 def code_cells(name):
-    cells = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))["cells"]
+    cells = json.loads((SETTINGS.NOTEBOOKS / name).read_text(encoding="utf-8"))["cells"]
     return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def kernels_run_this_clone():
+    problem = SETTINGS.kernel_package_problem()
+    if problem is not None:
+        pytest.fail(problem)
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_every_cell_run_again_after_the_whole_notebook_prints_the_same(name, tmp_path,
-                                                                      monkeypatch):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+def test_every_cell_run_again_after_the_whole_notebook_prints_the_same(name, tmp_path):
+    env = dict(os.environ, **SETTINGS.BLAS_THREADS)
     if name.startswith("06"):
-        folder = data_folder()
-        if folder is not None:
-            env["XDG_CACHE_HOME"] = str(tmp_path)  # read the folder; leave no cache behind
-        else:
-            monkeypatch.setattr(datasets, "MIRRORS", [])  # a test never downloads
-            try:
-                datasets.load_mnist()
-            except datasets.MnistError:
-                pytest.skip(f"{NOT_SET}, and MNIST is not in the cache either")
+        load_real_mnist(tmp_path)  # or skip, saying why: the kernel must not download it
+        if data_folder() is not None:
+            env["XDG_CACHE_HOME"] = str(tmp_path)  # the arrays just cached there; left nowhere
     kernel = KernelManager(kernel_name="this-python", kernel_spec_manager=ThisPython())
-    kernel.start_kernel(cwd=str(NOTEBOOKS), env=env)
-    client = kernel.client()
-    client.start_channels()
+    client = None
     try:
+        kernel.start_kernel(cwd=str(SETTINGS.NOTEBOOKS), env=env)
+        client = kernel.client()
+        client.start_channels()
         client.wait_for_ready(timeout=60)
         sources = code_cells(name)
-        first = [printed_text(client, source) for source in sources]
+        first = []
+        for k, source in enumerate(sources):
+            printed, error = run(client, source)
+            assert error is None, (f"{name}, code cell {k} ({source.splitlines()[0]!r}) fails "
+                                   f"on its first run: {error}")
+            first.append(printed)
         changed = []
         for k in reversed(range(len(sources))):
             source = sources[k]
@@ -95,13 +104,16 @@ def test_every_cell_run_again_after_the_whole_notebook_prints_the_same(name, tmp
                     name == notebook and source.startswith(phrase)
                     for notebook, phrase in FOLLOWS_THE_CELL_ABOVE):
                 continue
-            again = printed_text(client, source)
+            printed, error = run(client, source)
+            again = printed + (f"\n{error}" if error else "")
             if again != first[k]:
                 changed.append(f"code cell {k} ({source.splitlines()[0]!r}):\n"
                                f"  first: {first[k][:300]!r}\n  again: {again[:300]!r}")
     finally:
-        client.stop_channels()
-        kernel.shutdown_kernel(now=True)
+        if client is not None:
+            client.stop_channels()
+        if kernel.has_kernel:
+            kernel.shutdown_kernel(now=True)
     assert not changed, (f"{name}: run again after the whole notebook, these cells print "
                          "something else (a later cell rebinds a name they read?):\n"
                          + "\n".join(changed))

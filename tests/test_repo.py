@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from notebook_settings import notebook_conftest
 from test_lesson6_outputs import CHECKED_HERE as CHECKED_IN_TESTS
 from test_lesson6_outputs import CHECKED_LOGS
 
@@ -49,7 +50,8 @@ def test_pytest_runs_every_notebook_under_strict_nbval():
     # notebooks/conftest.py may set the environment, never skip or deselect a notebook
     conftest = (ROOT / "notebooks" / "conftest.py").read_text(encoding="utf-8")
     assert "collect_ignore" not in conftest and "skip" not in conftest
-    assert 'os.environ[variable] = "1"' in conftest
+    assert "os.environ.update(BLAS_THREADS)" in conftest
+    assert set(notebook_conftest().BLAS_THREADS.values()) == {"1"}
 
 
 def test_the_six_notebooks_and_nothing_hidden():
@@ -129,33 +131,24 @@ def test_conda_users_get_every_requirement_pip_users_get():
     assert sorted(set(wanted) - set(environment_packages("environment.yml"))) == []
 
 
-def notebook_conftest(monkeypatch):
-    """notebooks/conftest.py as a plain module (its hooks stay unregistered)."""
-    import importlib.util
-
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        monkeypatch.setenv(variable, "1")  # it sets these on import: put them back afterwards
-    spec = importlib.util.spec_from_file_location("notebook_conftest",
-                                                  ROOT / "notebooks" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_notebook_kernels_import_this_repositorys_package(monkeypatch):
-    conftest = notebook_conftest(monkeypatch)
-    assert conftest.kernel_package_problem.__wrapped__() is None
+def test_notebook_kernels_import_this_repositorys_package():
+    assert notebook_conftest().kernel_package_problem() is None
 
 
 def test_a_kernel_that_would_import_another_copy_stops_the_run_with_the_fix(monkeypatch,
                                                                              tmp_path):
-    conftest = notebook_conftest(monkeypatch)
-    check = conftest.kernel_package_problem.__wrapped__
-    monkeypatch.setattr(conftest, "PACKAGE", tmp_path / "bpcourse")  # "this repository"
+    conftest = notebook_conftest()
+    check = conftest.kernel_package_problem.__wrapped__  # uncached
+    other = tmp_path / "other_clone"
+    (other / "bpcourse").mkdir(parents=True)
+    (other / "bpcourse" / "__init__.py").write_text("")
+    monkeypatch.setattr(conftest, "NOTEBOOKS", other)  # the kernel's folder: its copy wins
     problem = check()
-    assert f"would import bpcourse from {ROOT / 'bpcourse'}, not from" in problem
-    assert f"cd {tmp_path} && pip install -e ." in problem
+    assert f"would import bpcourse from {other / 'bpcourse'}, not from" in problem
+    assert f"cd {ROOT} && pip install -e ." in problem
 
-    (tmp_path / "bpcourse.py").write_text("raise ImportError('not this one')\n")
-    monkeypatch.setattr(conftest, "NOTEBOOKS", tmp_path)  # the kernel's folder shadows it
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "bpcourse.py").write_text("raise ImportError('not this one')\n")
+    monkeypatch.setattr(conftest, "NOTEBOOKS", broken)
     assert "cannot import bpcourse at all" in check()
