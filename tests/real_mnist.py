@@ -23,21 +23,28 @@ def data_folder():
     return Path(value)
 
 
+def cache_settings(cache):
+    """The environment a run reading the real MNIST gets: with BPCOURSE_DATA set, the empty
+    folder ``cache`` as XDG_CACHE_HOME (read the folder itself, leave no cache behind);
+    without it, nothing, so the user cache that `python -m bpcourse.datasets` fills is used.
+    """
+    return {} if data_folder() is None else {"XDG_CACHE_HOME": str(cache)}
+
+
 def load_real_mnist(cache):
     """The real MNIST for a test, never downloaded: ((x_train, t_train), (x_test, t_test)).
 
-    From the folder BPCOURSE_DATA names, read into ``cache``, an empty folder of the
-    test's own that it uses as XDG_CACHE_HOME (so no cache is left behind); without
-    BPCOURSE_DATA, from the user cache that `python -m bpcourse.datasets` fills; if it is
-    in neither, the test is skipped, saying why. Bad files in the folder fail the test.
+    From the folder BPCOURSE_DATA names or else the user cache (see ``cache_settings``);
+    if it is in neither, the test is skipped, saying why. Bad files in the folder fail the
+    test.
     """
     from bpcourse import datasets
 
     folder = data_folder()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(datasets, "MIRRORS", [])  # a test never downloads
-        if folder is not None:
-            patch.setenv("XDG_CACHE_HOME", str(cache))
+        for variable, value in cache_settings(cache).items():
+            patch.setenv(variable, value)
         try:
             return datasets.load_mnist(data_dir=folder)
         except datasets.MnistError as error:

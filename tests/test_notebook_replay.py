@@ -24,7 +24,7 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from notebook_settings import notebook_conftest
-from real_mnist import data_folder, load_real_mnist
+from real_mnist import cache_settings, load_real_mnist
 
 SETTINGS = notebook_conftest()  # where the notebooks are; one BLAS thread, as under nbval
 NAMES = sorted(path.name for path in SETTINGS.NOTEBOOKS.glob("*.ipynb"))
@@ -81,8 +81,7 @@ def test_every_cell_run_again_after_the_whole_notebook_prints_the_same(name, tmp
     env = dict(os.environ, **SETTINGS.BLAS_THREADS)
     if name.startswith("06"):
         load_real_mnist(tmp_path)  # or skip, saying why: the kernel must not download it
-        if data_folder() is not None:
-            env["XDG_CACHE_HOME"] = str(tmp_path)  # the arrays just cached there; left nowhere
+        env.update(cache_settings(tmp_path))  # where the arrays were just cached
     kernel = KernelManager(kernel_name="this-python", kernel_spec_manager=ThisPython())
     client = None
     try:
