@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from notebook_settings import notebook_conftest
 from test_lesson6_outputs import CHECKED_HERE as CHECKED_IN_TESTS
-from test_lesson6_outputs import CHECKED_LOGS
+from test_lesson6_outputs import CHECKED_LOGS, FLOAT64_CHECK_CELLS, noise_mask
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_CELL = re.compile(r"widgets\.|explorer|dashboard|progress=True")
@@ -91,11 +91,8 @@ def test_lesson_6s_float32_cells_are_the_ones_nbval_skips():
         assert any(phrase in source for source in float32_cells), phrase
 
 
-def test_the_float32_mask_touches_only_the_training_logs_checked_elsewhere():
-    # the mask applies to every notebook: a float64 log elsewhere must not vanish under it
-    sanitize = configparser.ConfigParser()
-    sanitize.read(ROOT / "tests" / "nbval-sanitize.cfg", encoding="utf-8")
-    mask = re.compile(sanitize["float32 training accuracies"]["regex"])
+def masked_cells(mask):
+    """(notebook, source) of every cell in the course with printed text that ``mask`` finds."""
     masked = []
     for name in NOTEBOOKS:
         cells = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))["cells"]
@@ -103,8 +100,24 @@ def test_the_float32_mask_touches_only_the_training_logs_checked_elsewhere():
             text = "".join("".join(out.get("text", "")) for out in c.get("outputs", []))
             if mask.search(text):
                 masked.append((name, "".join(c["source"])))
+    return masked
+
+
+def test_the_float32_mask_touches_only_the_training_logs_checked_elsewhere():
+    # the mask applies to every notebook: a float64 log elsewhere must not vanish under it
+    sanitize = configparser.ConfigParser()
+    sanitize.read(ROOT / "tests" / "nbval-sanitize.cfg", encoding="utf-8")
+    masked = masked_cells(re.compile(sanitize["float32 training accuracies"]["regex"]))
     assert [name for name, _ in masked] == [NOTEBOOKS[5]] * len(CHECKED_LOGS)
     for phrase in CHECKED_LOGS:
+        assert sum(phrase in source for _, source in masked) == 1, phrase
+
+
+def test_the_float64_noise_mask_touches_only_the_checks_checked_elsewhere():
+    # like the float32 mask: rounding noise printed anywhere else would go unchecked
+    masked = masked_cells(noise_mask())
+    assert [name for name, _ in masked] == [NOTEBOOKS[5]] * len(FLOAT64_CHECK_CELLS)
+    for phrase in FLOAT64_CHECK_CELLS:
         assert sum(phrase in source for _, source in masked) == 1, phrase
 
 
