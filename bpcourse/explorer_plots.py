@@ -217,7 +217,7 @@ class NumericalGradientPlot:
 
     def update(self, name, h):
         """Show DIFF_FUNCTIONS[name]'s error curves with step ``h`` marked."""
-        fn = E.DIFF_FUNCTIONS[name]
+        fn = E.diff_function(name)
         if name != self.name:
             err = E.difference_errors(name, self.hs)
             self.lines["forward"].set_data(self.hs, np.maximum(err.forward, ERROR_FLOOR))

@@ -41,8 +41,9 @@ from bpcourse.numerical_differences import (  # lesson 2; a module of its own fo
 __all__ = [
     "SHOPPING_INPUTS", "ShoppingValues", "shopping_graph", "set_shopping_inputs",
     "shopping_values",
-    "ACTIVATIONS", "ActivationPoint", "activation_point", "activation_curves",
-    "DIFF_FUNCTIONS", "DiffFunction", "DifferenceErrors", "H_MIN", "H_MAX", "BOOK_H",
+    "ACTIVATIONS", "ActivationPoint", "activation_class", "activation_point",
+    "activation_curves", "DIFF_FUNCTIONS", "diff_function", "DiffFunction",
+    "DifferenceErrors", "H_MIN", "H_MAX", "BOOK_H",
     "h_grid", "forward_difference", "central_difference", "difference_errors",
     "ErrorEstimates", "error_estimates", "error_causes",
     "image_shape", "mistakes", "DigitView", "look_inside_values",
@@ -118,12 +119,30 @@ class ActivationPoint(NamedTuple):
     local: float
 
 
-def _activation_layer(name):
+def _known(table, name, what):
+    """table[name], or a KeyError listing the names there are (and the one meant, if it
+    was only the case that was wrong: "relu" for "ReLU")."""
     try:
-        return ACTIVATIONS[name]()
-    except KeyError:
-        raise KeyError(f"unknown activation {name!r}; expected one of {list(ACTIVATIONS)}") \
+        return table[name]
+    except (KeyError, TypeError):  # TypeError: an unhashable name, e.g. a list
+        meant = [k for k in table if isinstance(name, str) and k.lower() == name.lower()]
+        hint = f" (names are case-sensitive: did you mean {meant[0]!r}?)" if meant else ""
+        raise KeyError(f"unknown {what} {name!r}; expected one of {list(table)}{hint}") \
             from None
+
+
+def activation_class(name):
+    """The layer class of activation ``name``, a key of ACTIVATIONS (``Relu`` for "ReLU")."""
+    return _known(ACTIVATIONS, name, "activation")
+
+
+def diff_function(name):
+    """DIFF_FUNCTIONS[name], or a KeyError that lists the names there are."""
+    return _known(DIFF_FUNCTIONS, name, "function")
+
+
+def _activation_layer(name):
+    return activation_class(name)()
 
 
 def activation_point(name, x, dout=1.0):

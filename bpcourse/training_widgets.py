@@ -18,7 +18,7 @@ from bpcourse.network import TwoLayerNet
 from bpcourse.training import TrainingHistory
 from bpcourse.training_plots import LookInsidePlot, MistakesPlot, TrainingPlot
 from bpcourse.training_run import EVAL_SIZE, TrainingRun
-from bpcourse.widgets import DPI, WIDE, Explorer, image_widget
+from bpcourse.widgets import DPI, WIDE, Explorer, _check_range, image_widget
 
 __all__ = ["TrainingDashboard", "LookInside", "training_dashboard", "look_inside"]
 
@@ -66,6 +66,9 @@ class TrainingDashboard(widgets.VBox):
         # how often the thread may update the widgets: see TrainingRun
         self.reporting = {"progress_interval": progress_interval,
                           "plot_interval": plot_interval, "plot_budget": plot_budget}
+        hidden_size = _check_range("hidden_size", hidden_size, 10, 200, whole=True)
+        learning_rate = _check_range("learning_rate", learning_rate, 1e-3, 1.0)
+        iters_num = _check_range("iters_num", iters_num, 100, 20000, whole=True)
         self.hidden_size = widgets.IntSlider(value=hidden_size, min=10, max=200, step=10,
                                              description="hidden size", style=WIDE)
         self.learning_rate = widgets.FloatLogSlider(
@@ -204,9 +207,9 @@ def training_dashboard(x_train, t_train, x_test, t_test, **settings):
     """The training dashboard of lesson 6 (notebook 06_two_layer_net).
 
     x_train (N, 784) and t_train (N,) labels or (N, 10) one-hot, likewise the test data.
-    ``settings``: the starting hidden_size (50), learning_rate (0.1), batch_size (100),
-    iters_num (10000, the book's), and eval_size, seed, dtype, weight_init_std; see
-    TrainingDashboard.
+    ``settings``: the starting hidden_size (50; 10 to 200), learning_rate (0.1; 0.001 to 1),
+    batch_size (100), iters_num (10000, the book's; 100 to 20000), and eval_size, seed,
+    dtype, weight_init_std; see TrainingDashboard.
     """
     return TrainingDashboard(x_train, t_train, x_test, t_test, **settings)
 
@@ -228,7 +231,10 @@ class LookInside(Explorer):
         self.network, self.data = network, (x, t)
         self.view_network = E.private_view(network)
         self.view = None
-        self.index = widgets.IntSlider(value=index, min=0, max=len(x) - 1,
+        n = len(x)  # a negative index counts from the end, as in x[index]
+        index = _check_range("index", index, -n, n - 1, whole=True,
+                             what=f"there are {n} digits to look at") % n
+        self.index = widgets.IntSlider(value=index, min=0, max=n - 1,
                                        description="test digit", style=WIDE,
                                        layout={"width": "36em"})
         self.next_mistake = widgets.Button(description="next mistake", icon="forward")
@@ -263,6 +269,7 @@ def look_inside(network, x_test, t_test, index=0):
     """The look-inside widget of lesson 6 (notebook 06_two_layer_net).
 
     network: a trained TwoLayerNet (e.g. ``dashboard.network`` or one trained in the
-    notebook). x_test (N, 784), t_test (N,) labels or (N, 10) one-hot.
+    notebook). x_test (N, 784), t_test (N,) labels or (N, 10) one-hot. index: the digit
+    shown first, from 0 to N - 1, or from the end if negative (-1 is the last).
     """
     return LookInside(network, x_test, t_test, index)

@@ -22,6 +22,7 @@ widget captures is routed by the cell the kernel is running at that moment.
 """
 
 import html
+import numbers
 
 import ipywidgets as widgets
 import numpy as np
@@ -92,7 +93,23 @@ class Explorer(widgets.VBox):
         return f"{type(self).__name__}()"
 
 
-def _slider(kind, value, low, high, step, description, **kw):
+def _check_range(name, value, low, high, whole=False, what="the range of its slider"):
+    """``value`` if it is a number from ``low`` to ``high`` (a whole one if ``whole``).
+
+    A slider clamps a value outside its range and rounds a fraction on an integer slider
+    without a word, so a widget opened with apple=1000 would show 300 and compute with it.
+    """
+    kind = "a whole number" if whole else "a number"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {kind}, got {value!r} ({type(value).__name__})")
+    if not low <= value <= high or (whole and value != int(value)):
+        raise ValueError(f"{name} must be {kind} from {low:g} to {high:g} ({what}), "
+                         f"got {value!r}")
+    return int(value) if whole else float(value)
+
+
+def _slider(kind, value, low, high, step, description, name, **kw):
+    value = _check_range(name, value, low, high, whole=kind is widgets.IntSlider)
     return kind(value=value, min=low, max=high, step=step, description=description,
                 style=WIDE, continuous_update=True, **kw)
 
@@ -106,11 +123,13 @@ class ShoppingExplorer(Explorer):
     """
 
     def __init__(self, apple=100, apple_num=2, orange=150, orange_num=3, tax=1.1):
-        self.apple = _slider(widgets.IntSlider, apple, 0, 300, 10, "apple, yen each")
-        self.apple_num = _slider(widgets.IntSlider, apple_num, 0, 10, 1, "apples")
-        self.orange = _slider(widgets.IntSlider, orange, 0, 300, 10, "orange, yen each")
-        self.orange_num = _slider(widgets.IntSlider, orange_num, 0, 10, 1, "oranges")
-        self.tax = _slider(widgets.FloatSlider, tax, 1.0, 1.5, 0.01, "tax", readout_format=".2f")
+        self.apple = _slider(widgets.IntSlider, apple, 0, 300, 10, "apple, yen each", "apple")
+        self.apple_num = _slider(widgets.IntSlider, apple_num, 0, 10, 1, "apples", "apple_num")
+        self.orange = _slider(widgets.IntSlider, orange, 0, 300, 10, "orange, yen each", "orange")
+        self.orange_num = _slider(widgets.IntSlider, orange_num, 0, 10, 1, "oranges",
+                                  "orange_num")
+        self.tax = _slider(widgets.FloatSlider, tax, 1.0, 1.5, 0.01, "tax", "tax",
+                           readout_format=".2f")
         self.sliders = dict(zip(E.SHOPPING_INPUTS, [self.apple, self.apple_num, self.orange,
                                                     self.orange_num, self.tax], strict=True))
         self.graph = E.shopping_graph(**self.values())
@@ -139,7 +158,11 @@ class ShoppingExplorer(Explorer):
 
 
 def shopping_explorer(apple=100, apple_num=2, orange=150, orange_num=3, tax=1.1):
-    """The shopping-graph explorer of lesson 3 (notebook 03_simple_layers)."""
+    """The shopping-graph explorer of lesson 3 (notebook 03_simple_layers).
+
+    The starting values must lie on the sliders: prices 0 to 300 yen and counts 0 to 10
+    (whole numbers), tax 1.0 to 1.5; else a ValueError says which one is off.
+    """
     return ShoppingExplorer(apple, apple_num, orange, orange_num, tax)
 
 
@@ -152,10 +175,11 @@ class ActivationExplorer(Explorer):
     """
 
     def __init__(self, name="ReLU", x=1.0, dout=1.0):
+        E.activation_class(name)  # an unknown name: the KeyError that lists the known ones
         self.kind = widgets.ToggleButtons(options=list(E.ACTIVATIONS), value=name,
                                           description="layer", style=WIDE)
-        self.x = _slider(widgets.FloatSlider, x, -6.0, 6.0, 0.1, "input x")
-        self.dout = _slider(widgets.FloatSlider, dout, -2.0, 2.0, 0.1, "upstream dout")
+        self.x = _slider(widgets.FloatSlider, x, -6.0, 6.0, 0.1, "input x", "x")
+        self.dout = _slider(widgets.FloatSlider, dout, -2.0, 2.0, 0.1, "upstream dout", "dout")
         self.plot = ActivationPlot()
         self.point = None
         controls = widgets.VBox([self.kind, widgets.HBox([self.x, self.dout])])
@@ -178,7 +202,10 @@ class ActivationExplorer(Explorer):
 
 
 def activation_explorer(name="ReLU", x=1.0, dout=1.0):
-    """The activation-layer explorer of lesson 4 (notebook 04_activation_layers)."""
+    """The activation-layer explorer of lesson 4 (notebook 04_activation_layers).
+
+    name: "ReLU" or "Sigmoid"; x from -6 to 6 and dout from -2 to 2, the sliders' ranges.
+    """
     return ActivationExplorer(name, x, dout)
 
 
@@ -191,6 +218,8 @@ class NumericalGradientExplorer(Explorer):
     """
 
     def __init__(self, name="book", h=E.BOOK_H):
+        E.diff_function(name)  # an unknown name: the KeyError that lists the known ones
+        h = _check_range("h", h, E.H_MIN, E.H_MAX)
         self.function = widgets.Dropdown(
             options=[(fn.label, key) for key, fn in E.DIFF_FUNCTIONS.items()], value=name,
             description="function", style=WIDE, layout=widgets.Layout(width="30em"))

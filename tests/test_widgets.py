@@ -432,3 +432,76 @@ def test_unflattened_images_and_one_hot_labels_work_too(data):
     assert d.network.params["W1"].shape == (64, 10) and "Done" in d.status.value
     w = W.look_inside(d.network, images, one_hot, index=2)
     assert w.view.label == tt[2] and w.view.image.shape == (8, 8)
+
+
+# --- starting values off the sliders ------------------------------------------------------
+
+
+@pytest.mark.parametrize("make, kwargs, message", [
+    (W.shopping_explorer, {"apple": 1000}, "apple must be a whole number from 0 to 300"),
+    (W.shopping_explorer, {"apple": 120.5}, "apple must be a whole number from 0 to 300"),
+    (W.shopping_explorer, {"orange_num": -1}, "orange_num must be a whole number from 0 to 10"),
+    (W.shopping_explorer, {"tax": 8}, "tax must be a number from 1 to 1.5"),
+    (W.activation_explorer, {"x": 10}, "x must be a number from -6 to 6"),
+    (W.activation_explorer, {"dout": float("nan")}, "dout must be a number from -2 to 2"),
+    (W.numerical_gradient_explorer, {"h": 1}, "h must be a number from 1e-12 to 0.1"),
+    (W.numerical_gradient_explorer, {"h": 0}, "h must be a number from 1e-12 to 0.1"),
+])
+def test_a_starting_value_off_its_slider_is_an_error_not_clamped(make, kwargs, message):
+    # a slider would have shown 300 for apple=1000 (and computed with it), 120 for 120.5
+    [(name, value)] = kwargs.items()
+    with pytest.raises(ValueError, match=re.escape(f"{message} (the range of its slider), "
+                                                   f"got {value!r}")):
+        make(**kwargs)
+
+
+def test_the_ends_of_the_ranges_and_whole_floats_are_fine():
+    shop = W.shopping_explorer(apple=300, apple_num=np.int64(0), orange=120.0, tax=1.5)
+    assert shop.values() == {"apple": 300, "apple_num": 0, "orange": 120, "orange_num": 3,
+                             "tax": 1.5}
+    assert W.numerical_gradient_explorer(h=1e-12).h.value == 1e-12
+    assert W.activation_explorer(x=-6, dout=2).point.x == -6.0
+
+
+@pytest.mark.parametrize("value", ["100", True, None])
+def test_a_starting_value_that_is_no_number_is_a_type_error(value):
+    with pytest.raises(TypeError, match=f"apple must be a whole number, got {value!r}"):
+        W.shopping_explorer(apple=value)
+
+
+@pytest.mark.parametrize("make", [W.activation_explorer, W.activation_figure])
+def test_an_unknown_activation_names_the_known_ones_in_the_widget_and_the_figure(make):
+    with pytest.raises(KeyError, match=re.escape(
+            "unknown activation 'relu'; expected one of ['ReLU', 'Sigmoid'] (names are "
+            "case-sensitive: did you mean 'ReLU'?)")):
+        make("relu")
+
+
+@pytest.mark.parametrize("make", [W.numerical_gradient_explorer, W.numerical_gradient_figure])
+def test_an_unknown_function_names_the_known_ones_in_the_widget_and_the_figure(make):
+    with pytest.raises(KeyError, match=re.escape(
+            "unknown function 'cos'; expected one of ['book', 'sin', 'exp']")):
+        make("cos")
+
+
+def test_look_inside_counts_a_negative_index_from_the_end_and_refuses_one_off_the_end(data):
+    xt, tt = data[2], data[3]  # 96 digits
+    net = TwoLayerNet(64, 6, 3, weight_init_std=1.0, rng=5)
+    assert W.look_inside(net, xt, tt, index=-1).view.index == 95
+    assert W.look_inside(net, xt, tt, index=-96).view.index == 0
+    for index in (96, -97, 2.5):
+        with pytest.raises(ValueError, match=re.escape(
+                f"index must be a whole number from -96 to 95 (there are 96 digits to look "
+                f"at), got {index!r}")):
+            W.look_inside(net, xt, tt, index=index)
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("hidden_size", 300, "hidden_size must be a whole number from 10 to 200"),
+    ("learning_rate", 2, "learning_rate must be a number from 0.001 to 1"),
+    ("iters_num", 50, "iters_num must be a whole number from 100 to 20000"),
+])
+def test_dashboard_settings_off_their_sliders_are_errors(data, setting, value, message):
+    with pytest.raises(ValueError, match=re.escape(f"{message} (the range of its slider), "
+                                                   f"got {value}")):
+        W.training_dashboard(*data, **{setting: value})
