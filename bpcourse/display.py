@@ -29,5 +29,14 @@ class SourceCode:
 
 def show_source(obj):
     """The source code of a class or function as a SourceCode, which a notebook displays
-    highlighted (lesson 2 on: what you read is what runs)."""
-    return SourceCode(inspect.getsource(obj))
+    highlighted (lesson 2 on: what you read is what runs).
+
+    Given an instance, such as ``Relu()``, it shows the instance's class.
+    """
+    if not (inspect.isclass(obj) or inspect.isroutine(obj) or inspect.ismodule(obj)):
+        obj = type(obj)  # inspect.getsource would raise TypeError on an instance
+    try:
+        return SourceCode(inspect.getsource(obj))
+    except TypeError as exc:  # e.g. int, which is written in C
+        raise TypeError(f"show_source shows the Python source of a class or function (or "
+                        f"the class of an instance); {exc}") from None

@@ -1,6 +1,8 @@
 import inspect
 
-from bpcourse import MulLayer, show_source
+import pytest
+
+from bpcourse import MulLayer, Relu, TwoLayerNet, show_source
 
 
 def test_show_source_is_the_installed_source_as_markdown_and_text():
@@ -13,3 +15,16 @@ def test_show_source_is_the_installed_source_as_markdown_and_text():
     # exactly the source, with no blank line before the closing fence
     source = inspect.getsource(MulLayer).rstrip()
     assert markdown == f"```python\n{source}\n```" and repr(shown) == source
+
+
+def test_show_source_of_an_instance_is_the_source_of_its_class():
+    assert repr(show_source(Relu())) == repr(show_source(Relu))
+    net = TwoLayerNet(4, 3, 2)
+    # a bound method and a function are shown as themselves, not as their type
+    assert repr(show_source(net.gradient)) == inspect.getsource(TwoLayerNet.gradient).rstrip()
+    assert repr(show_source(show_source)).startswith("def show_source(obj):")
+
+
+def test_show_source_of_something_without_python_source_says_what_it_shows():
+    with pytest.raises(TypeError, match="Python source of a class or function.*built-in"):
+        show_source(3)
