@@ -34,8 +34,6 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from bpcourse import __version__, fileio, mnist_cache, mnist_errors
 from bpcourse.mnist_cache import mnist_cache_dir
 from bpcourse.mnist_errors import MnistError, MnistFileError, MnistNotFoundError, MnistWarning
@@ -120,32 +118,15 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, *, data_dir=No
     found or downloaded. An existing array cache built from files with the expected
     checksums is used without looking at the folders at all.
     """
+    mnist_errors.require_bools(normalize=normalize, flatten=flatten, one_hot_label=one_hot_label)
     npz, checksums = _array_cache()
     arrays = mnist_cache.read_npz(npz, checksums)
     if arrays is None:
         _, arrays = _build(data_dir, npz, checksums)
     x_train, t_train, x_test, t_test = (arrays[k] for k in mnist_cache.KEYS)
-    return (
-        _images(x_train, normalize, flatten),
-        _labels(t_train, one_hot_label),
-    ), (_images(x_test, normalize, flatten), _labels(t_test, one_hot_label))
-
-
-def _images(x, normalize, flatten):
-    x = x.reshape(len(x), -1) if flatten else x[:, np.newaxis]
-    if normalize:
-        # Divide in float32: the same bits as the book's x / 255 cast to float32 (a multiply
-        # by float32(1/255) is off by one unit in the last place for half the pixel values),
-        # at a quarter of the memory traffic of a float64 divide.
-        return np.divide(x, np.float32(255), dtype=np.float32)
-    # Freshly parsed files are read-only views of the decompressed bytes; copy only those.
-    return x if x.flags.writeable else x.copy()
-
-
-def _labels(t, one_hot):
-    if one_hot:
-        return np.eye(10, dtype=np.float32)[t]
-    return t if t.flags.writeable else t.copy()
+    images = functools.partial(mnist_cache.as_images, normalize=normalize, flatten=flatten)
+    labels = functools.partial(mnist_cache.as_labels, one_hot=one_hot_label)
+    return (images(x_train), labels(t_train)), (images(x_test), labels(t_test))
 
 
 def _checksums():
@@ -174,12 +155,15 @@ def _build(data_dir, npz, checksums):
 
 
 def _places(data_dir):
-    """(description, folder, user_given) for each folder to look in, in order."""
-    places = []
-    if data_dir is not None:
-        places.append(("data_dir", Path(data_dir).expanduser(), True))
-    if os.environ.get(ENV_VAR):
-        places.append((f"${ENV_VAR}", Path(os.environ[ENV_VAR]).expanduser(), True))
+    """(description, folder, user_given) for each folder to look in, in order.
+
+    A relative folder is made absolute (from the current folder, which in a notebook is the
+    notebook's), so that every message says where bpcourse really looked.
+    """
+    places, env = [], os.environ.get(ENV_VAR) or None  # empty: unset, not the current folder
+    for desc, folder in (("data_dir", data_dir), (f"${ENV_VAR}", env)):
+        if folder is not None:
+            places.append((desc, Path(os.path.abspath(Path(folder).expanduser())), True))
     places.append(("the download cache", mnist_cache_dir(), False))
     return places
 

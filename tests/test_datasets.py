@@ -9,6 +9,7 @@ import hashlib
 import http.server
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -215,6 +216,23 @@ def test_every_flag_combination(tiny, normalize, flatten, one_hot):
             np.testing.assert_array_equal(labels, want_t)
     if normalize:
         assert x.max() == 1.0 and x.min() == 0.0  # 255 -> exactly 1.0, 0 -> 0.0
+
+
+@pytest.mark.parametrize("flag", ["normalize", "flatten", "one_hot_label"])
+@pytest.mark.parametrize("value", ["False", "True", 0, 1, None])
+def test_a_flag_must_be_a_real_bool_not_a_string_that_reads_as_one(flag, value):
+    # "False" is a non-empty string, so it is true: the flag would do the opposite of what
+    # the learner wrote. Checked first: no data (and no mirror) is needed for the error.
+    with pytest.raises(TypeError, match=re.escape(
+            f"load_mnist's {flag} must be True or False, got {value!r} "
+            f"({type(value).__name__})")):
+        load_mnist(**{flag: value})
+
+
+def test_numpy_bools_are_bools_too(tiny):
+    (x, t), _ = load_mnist(np.bool_(False), np.True_, one_hot_label=np.False_,
+                           data_dir=tiny.folder)
+    assert x.dtype == np.uint8 and x.shape == (5, 784) and t.shape == (5,)
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
@@ -855,6 +873,19 @@ def test_npz_is_a_plain_uncompressed_zip(tiny, cache):
 
 
 # --- the folder variable, cleaning up after failures, and what the error says ---------------
+
+
+def test_a_relative_folder_is_named_in_messages_as_the_absolute_one_it_is(tmp_path,
+                                                                         monkeypatch):
+    # in a notebook the current folder is the notebook's, which a learner may not expect
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BPCOURSE_DATA", "typo")
+    with pytest.warns(MnistWarning) as seen, pytest.raises(MnistNotFoundError) as info:
+        load_mnist(data_dir="other")
+    warned = [str(w.message) for w in seen]
+    for desc, folder in (("data_dir", "other"), ("$BPCOURSE_DATA", "typo")):
+        assert f"{desc} {tmp_path / folder} is not a folder; looking elsewhere" in warned
+        assert f"  - {desc}: {tmp_path / folder} (not a folder)" in str(info.value)
 
 
 def test_bpcourse_data_may_start_with_a_tilde(tiny, tmp_path, monkeypatch):
