@@ -22,6 +22,11 @@ import zlib
 
 import numpy as np
 
+try:
+    from ssl import SSLCertVerificationError
+except ImportError:  # a Python built without ssl; it cannot download over HTTPS at all
+    SSLCertVerificationError = ()  # isinstance(x, ()) is always False
+
 __all__ = ["IdxError", "download", "gunzip", "parse_idx", "why_failed", "write_atomically"]
 
 # IDX type code -> big-endian NumPy dtype
@@ -166,12 +171,18 @@ def download(url, sink=None, *, timeout, max_bytes, label=None, user_agent="bpco
 
 #: How :func:`why_failed` begins a reason when no server answered at all (offline, say).
 UNREACHABLE = ("could not connect", "no answer")
+#: How it begins one when a server answered but Python could not verify its certificate.
+CERTIFICATE = "the HTTPS certificate check failed"
 
 
 def why_failed(exc, timeout):
     """A short reason for a failed :func:`download`, in words a beginner can search for."""
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP error {exc.code} {exc.reason}"
+    # urlopen wraps what goes wrong while connecting in a URLError, a failed check too
+    cause = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(cause, SSLCertVerificationError):
+        return f"{CERTIFICATE} ({cause})"  # its text has CERTIFICATE_VERIFY_FAILED to search
     if isinstance(exc, urllib.error.URLError):
         return f"{UNREACHABLE[0]} ({exc.reason})"
     if isinstance(exc, TimeoutError):

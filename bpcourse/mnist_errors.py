@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bpcourse.fileio import UNREACHABLE
+from bpcourse.fileio import CERTIFICATE, UNREACHABLE
 
 __all__ = [
     "MnistError",
@@ -106,6 +106,7 @@ def not_found_message(name, places, missing, notes, failures, *, cache, files, e
         looked.insert(len(looked) - 1, f"  - ${env_var}: not set")
     tried = "\n".join(f"  - {url}: {why}" for url, why in failures) or "  (no mirrors listed)"
     offline = all(why.startswith(UNREACHABLE) for _, why in failures)
+    certificates = any(why.startswith(CERTIFICATE) for _, why in failures)
     lines = [
         f"Could not find or download the MNIST file {name}.",
         "",
@@ -115,9 +116,12 @@ def not_found_message(name, places, missing, notes, failures, *, cache, files, e
         "Then tried to download it:",
         tried,
         *(["It looks like this computer is offline."] if failures and offline else []),
+        *(_certificate_advice() if certificates else []),
         "",
         "To fix this, do ONE of the following:",
-        "  1. Connect to the internet and run this again, or once, from a terminal:",
+        ("  1. Fix the certificates as just said and run this again, or once, from a terminal:"
+         if certificates else
+         "  1. Connect to the internet and run this again, or once, from a terminal:"),
         "         python -m bpcourse.datasets",
         "  2. Get the four files from a teacher or classmate (any copy works: each one is",
         "     checked against its SHA-256) and copy them into this folder:",
@@ -130,3 +134,18 @@ def not_found_message(name, places, missing, notes, failures, *, cache, files, e
         "     or pass it directly: load_mnist(data_dir='/path/to/folder').",
     ]
     return "\n".join(lines)
+
+
+def _certificate_advice():
+    """What to do when the mirrors answered but Python could not verify their certificates."""
+    folder = f"/Applications/Python {sys.version_info.major}.{sys.version_info.minor}"
+    return [
+        "The internet works, but Python could not verify the sites' HTTPS certificates,",
+        "so it refused to download. With Python from python.org on macOS, that is because",
+        "its certificates are installed separately: open the folder",
+        f"    {folder}",
+        'and double-click "Install Certificates.command". Elsewhere, update the system\'s',
+        "CA certificates; on a school or company network that inspects HTTPS, the network's",
+        "own certificate is missing: ask its administrators. Or use 2 or 3 below, which",
+        "need no download.",
+    ]

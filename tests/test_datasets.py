@@ -11,10 +11,13 @@ import io
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import warnings
 import zipfile
 from types import SimpleNamespace
@@ -687,6 +690,54 @@ def test_error_says_offline_only_when_no_mirror_answered(cache, server, monkeypa
             load_mnist(data_dir=cache.parent / "nowhere")
         hints.append("this computer is offline" in str(info.value))
     assert hints == [True, False]  # a 404 means the network works
+
+
+def certificate_failure(wrapped):
+    """What urlopen raises on a Python without the certificates to check a site's."""
+    exc = ssl.SSLCertVerificationError(
+        1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local "
+           "issuer certificate (_ssl.c:1000)")
+    return urllib.error.URLError(exc) if wrapped else exc
+
+
+@pytest.mark.parametrize("wrapped", [True, False], ids=["in-URLError", "bare"])
+def test_a_failed_certificate_check_is_named_with_its_fixes_not_called_offline(
+        cache, monkeypatch, wrapped):
+    # macOS's python.org Python until "Install Certificates.command" has run; simulated,
+    # so that no test reaches the network
+    def urlopen(request, timeout):
+        raise certificate_failure(wrapped)
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    mirrors = ["https://mirror-a.invalid/mnist/", "https://mirror-b.invalid/mnist/"]
+    monkeypatch.setattr(datasets, "MIRRORS", mirrors)
+    with pytest.raises(MnistNotFoundError) as info:
+        load_mnist()
+    message = str(info.value)
+    assert [why for _, why in info.value.failures] == [
+        "the HTTPS certificate check failed ([SSL: CERTIFICATE_VERIFY_FAILED] certificate "
+        "verify failed: unable to get local issuer certificate (_ssl.c:1000))"] * 2
+    assert "offline" not in message and "Connect to the internet" not in message
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    for expected in ("could not verify the sites' HTTPS certificates",
+                     f"    /Applications/Python {version}\n",
+                     'double-click "Install Certificates.command"',
+                     "1. Fix the certificates as just said",
+                     "point $BPCOURSE_DATA at it", str(cache)):
+        assert expected in message
+    assert leftovers(cache) == []
+
+
+def test_other_failures_to_connect_say_nothing_about_certificates(cache, monkeypatch):
+    def urlopen(request, timeout):
+        raise urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    monkeypatch.setattr(datasets, "MIRRORS", ["https://mirror-a.invalid/mnist/"])
+    with pytest.raises(MnistNotFoundError) as info:
+        load_mnist()
+    assert "this computer is offline" in str(info.value)
+    assert "certificate" not in str(info.value).lower()
 
 
 def test_offline_error_with_no_mirrors_at_all():
