@@ -46,7 +46,8 @@ def refresh(path):
 
 def main(args):
     # the same single BLAS thread as nbval's runs (notebooks/conftest.py says why)
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                     "VECLIB_MAXIMUM_THREADS"):
         os.environ[variable] = "1"
     paths = [Path(a).resolve() for a in args] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     for path in paths:

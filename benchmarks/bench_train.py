@@ -32,7 +32,8 @@ import numpy as np
 from textbook_net import SEED, SETTINGS, clock, since, train_reference
 
 ROOT = Path(__file__).resolve().parents[1]
-THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+               "VECLIB_MAXIMUM_THREADS")  # the last for Apple's Accelerate
 
 
 def train_torch(x_train, t_train, x_test, t_test, init, threads):

@@ -250,6 +250,10 @@ def _fetch_verified(url, name, sink):
 
 def main(argv=None):
     """``python -m bpcourse.datasets``: fetch and verify MNIST, say where it is."""
+    # Piped or redirected on Windows, stdout encodes in the ANSI code page: a path with a
+    # letter outside it is printed escaped rather than crash the command after its work.
+    with contextlib.suppress(AttributeError):  # a stream without it, e.g. in a notebook
+        sys.stdout.reconfigure(errors="backslashreplace")
     parser = argparse.ArgumentParser(
         prog="python -m bpcourse.datasets",
         description="Find or download the four MNIST files, verify their SHA-256, build "

@@ -14,6 +14,7 @@ the session asks where a kernel's ``import bpcourse`` leads, and stops with the 
 is not here. tests/test_notebook_replay.py, which starts kernels of its own, asks the same.
 """
 
+import ast
 import os
 import subprocess
 import sys
@@ -24,7 +25,9 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent
 PACKAGE = NOTEBOOKS.parent / "bpcourse"
-BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# VECLIB_MAXIMUM_THREADS: Apple's Accelerate, which NumPy's macOS wheels may use
+BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                "VECLIB_MAXIMUM_THREADS": "1"}
 
 
 @cache
@@ -34,20 +37,26 @@ def kernel_package_problem():
     nbval's --nbval-current-env starts the kernels with this very Python, in the notebook's
     folder, with this environment: a child process started the same way finds the same copy.
     """
+    # The child prints ascii() of the path, plain ASCII whatever letters the path has: on
+    # Windows a pipe encodes in the ANSI code page, and printing a letter outside it (an
+    # L with stroke on a Western European Windows, say) would crash the child.
     found = subprocess.run(
-        [sys.executable, "-c", "import bpcourse; print(bpcourse.__file__)"],
-        cwd=NOTEBOOKS, capture_output=True, text=True, check=False,
+        [sys.executable, "-c", "import bpcourse; print(ascii(bpcourse.__file__))"],
+        cwd=NOTEBOOKS, capture_output=True, text=True, errors="replace", check=False,
     )
     if found.returncode != 0:
-        where = "cannot import bpcourse at all"
+        error = found.stderr.strip().splitlines()[-1:]  # e.g. ModuleNotFoundError: ...
+        where = f"cannot import bpcourse at all ({error[0] if error else 'no error text'})"
     else:
-        folder = Path(found.stdout.strip()).resolve().parent
+        folder = Path(ast.literal_eval(found.stdout.strip().splitlines()[-1])).resolve().parent
         if folder == PACKAGE:
             return None
         where = f"would import bpcourse from {folder}"
+    # One command with the folder in double quotes works in cmd, both PowerShells (5.1 has
+    # no &&) and POSIX shells, spaces and all.
     return (f"a notebook kernel ({sys.executable}, started in {NOTEBOOKS}) {where}, "
             f"not from this repository's {PACKAGE}. Install this clone into the "
-            f"environment: cd {PACKAGE.parent} && pip install -e .")
+            f'environment: pip install -e "{PACKAGE.parent}"')
 
 
 def pytest_sessionstart(session):

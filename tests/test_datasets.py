@@ -811,6 +811,17 @@ def test_cli_help_runs_as_a_module():
     assert "--data-dir" in result.stdout and "BPCOURSE_DATA" in result.stdout
 
 
+def test_cli_prints_a_path_its_pipe_cannot_encode_escaped_instead_of_crashing(tmp_path):
+    # a Windows pipe or file encodes in the ANSI code page; PYTHONIOENCODING does the same
+    cache_home = tmp_path / "\u0141\u00f3d\u017a"
+    env = dict(os.environ, PYTHONIOENCODING="cp1252", XDG_CACHE_HOME=str(cache_home))
+    result = subprocess.run([sys.executable, "-m", "bpcourse.datasets", "--help"],
+                            capture_output=True, text=True, encoding="cp1252", env=env,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert str(tmp_path / "\\u0141\xf3d\\u017a") in result.stdout.replace("\n", "")
+
+
 def test_module_does_not_import_matplotlib():
     code = "import sys, bpcourse.datasets; print('matplotlib' in sys.modules)"
     result = subprocess.run(

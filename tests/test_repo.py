@@ -158,10 +158,30 @@ def test_a_kernel_that_would_import_another_copy_stops_the_run_with_the_fix(monk
     monkeypatch.setattr(conftest, "NOTEBOOKS", other)  # the kernel's folder: its copy wins
     problem = check()
     assert f"would import bpcourse from {other / 'bpcourse'}, not from" in problem
-    assert f"cd {ROOT} && pip install -e ." in problem
+    assert f'pip install -e "{ROOT}"' in problem  # quoted: a clone path may have spaces
 
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "bpcourse.py").write_text("raise ImportError('not this one')\n")
     monkeypatch.setattr(conftest, "NOTEBOOKS", broken)
-    assert "cannot import bpcourse at all" in check()
+    assert "cannot import bpcourse at all (ImportError: not this one)" in check()
+
+
+def test_a_clone_path_outside_the_pipes_code_page_is_still_read_right(monkeypatch, tmp_path):
+    # On Windows a child's stdout pipe encodes in the ANSI code page (cp1252 in Western
+    # Europe), which has no L with stroke; PYTHONIOENCODING makes this child do the same.
+    conftest = notebook_conftest()
+    check = conftest.kernel_package_problem.__wrapped__
+    other = tmp_path / "\u0141\u00f3d\u017a clone"
+    (other / "bpcourse").mkdir(parents=True)
+    (other / "bpcourse" / "__init__.py").write_text("")
+    monkeypatch.setenv("PYTHONIOENCODING", "cp1252")
+    monkeypatch.setattr(conftest, "NOTEBOOKS", other)
+    assert f"would import bpcourse from {other / 'bpcourse'}, not from" in check()
+
+
+def test_blas_thread_settings_cover_apples_accelerate_everywhere_they_are_listed():
+    assert notebook_conftest().BLAS_THREADS["VECLIB_MAXIMUM_THREADS"] == "1"
+    for path in (".ci/refresh_notebooks.py", "benchmarks/bench_train.py"):
+        text = (ROOT / path).read_text(encoding="utf-8")
+        assert all(var in text for var in notebook_conftest().BLAS_THREADS), path
