@@ -111,6 +111,13 @@ def leftovers(folder):
     return [p.name for p in folder.iterdir() if p.name.startswith(".") or "part" in p.name]
 
 
+def set_home(monkeypatch, folder):
+    """Make ``folder`` the home folder: HOME on POSIX, USERPROFILE for Windows's Path.home()
+    and expanduser (which ignore HOME there)."""
+    for var in ("HOME", "USERPROFILE"):
+        monkeypatch.setenv(var, str(folder))
+
+
 def corrupt_folder(tmp_path, name="bad"):
     """A folder whose four files are all garbage (each would be an error if read)."""
     folder = tmp_path / name
@@ -343,7 +350,7 @@ def test_any_gzip_wrapper_is_accepted(tiny, tmp_path):
 def test_cache_dir_follows_xdg_and_ignores_relative_values(tmp_path, monkeypatch):
     assert datasets.mnist_cache_dir() == tmp_path / "xdg" / "bpcourse" / "mnist"
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    set_home(monkeypatch, tmp_path / "home")
     assert datasets.mnist_cache_dir() == tmp_path / "home" / ".cache" / "bpcourse" / "mnist"
 
 
@@ -931,7 +938,14 @@ def test_npz_is_a_plain_uncompressed_zip(tiny, cache):
         assert sorted(z.namelist()) == sorted(
             f"{key}.npy" for key in ("sha256", "x_train", "t_train", "x_test", "t_test")
         )
-    assert os.stat(npz).st_mode & 0o777 == 0o644
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows has no group and other permission bits: "
+                    "os.stat reports 0o666 for any file that is not read-only")
+def test_the_array_cache_is_readable_by_all_like_any_cache_of_public_data(tiny, cache):
+    load_mnist(data_dir=tiny.folder)
+    [npz] = npz_files(cache)
+    assert os.stat(npz).st_mode & 0o777 == 0o644  # not mkstemp's private 0o600
 
 
 # --- the folder variable, cleaning up after failures, and what the error says ---------------
@@ -951,7 +965,7 @@ def test_a_relative_folder_is_named_in_messages_as_the_absolute_one_it_is(tmp_pa
 
 
 def test_bpcourse_data_may_start_with_a_tilde(tiny, tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))  # tiny.folder is tmp_path / "tiny"
+    set_home(monkeypatch, tmp_path)  # tiny.folder is tmp_path / "tiny"
     monkeypatch.setenv("BPCOURSE_DATA", "~/" + tiny.folder.name)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "is not a folder" warning either
