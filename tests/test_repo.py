@@ -121,6 +121,29 @@ def test_the_float64_noise_mask_touches_only_the_checks_checked_elsewhere():
         assert sum(phrase in source for _, source in masked) == 1, phrase
 
 
+@pytest.mark.parametrize("path", [
+    "/tmp/ipykernel_4242/2345678901.py",  # Linux
+    "/var/folders/7x/k2_9fj0s3b1g/T/ipykernel_4242/2345678901.py",  # macOS
+    "C:\\Users\\Jan Kowalski\\AppData\\Local\\Temp\\ipykernel_4242\\2345678901.py",  # Windows
+])
+def test_a_cells_temp_file_reads_the_same_on_every_system_after_sanitizing(path):
+    from nbval.plugin import get_sanitize_patterns  # how nbval itself reads the file
+
+    text = (ROOT / "tests" / "nbval-sanitize.cfg").read_text(encoding="utf-8")
+    patterns = get_sanitize_patterns(text)
+
+    def sanitize(output):
+        for regex, replace in patterns:
+            output = re.sub(regex, replace, output)
+        return output
+
+    # a warning names the cell's file first on its line; a traceback after "File "
+    output = (f"{path}:3: UserWarning: a/b is 0.5\n  warnings.warn(msg)\n"
+              f"File {path}:5, in f(x)\n")
+    assert sanitize(output) == ("IPYKERNEL_CELL:3: UserWarning: a/b is 0.5\n"
+                                "  warnings.warn(msg)\nFile IPYKERNEL_CELL:5, in f(x)\n")
+
+
 def environment_packages(path):
     """The package lines of a conda environment file, e.g. 'numpy>=2.0'."""
     text = (ROOT / path).read_text(encoding="utf-8")
