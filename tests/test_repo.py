@@ -208,3 +208,15 @@ def test_blas_thread_settings_cover_apples_accelerate_everywhere_they_are_listed
     for path in (".ci/refresh_notebooks.py", "benchmarks/bench_train.py"):
         text = (ROOT / path).read_text(encoding="utf-8")
         assert all(var in text for var in notebook_conftest().BLAS_THREADS), path
+
+
+def test_text_files_keep_lf_line_endings_even_in_a_windows_checkout():
+    # git with core.autocrlf (Windows's usual setting) would write CRLF without these rules
+    rules = (ROOT / ".gitattributes").read_text(encoding="utf-8").splitlines()
+    for rule in ("*.ipynb text eol=lf", "*.py text eol=lf", ".ci/run text eol=lf",
+                 "binder/postBuild text eol=lf"):
+        assert rule in rules
+    for path in [ROOT / ".ci" / "run", ROOT / "binder" / "postBuild",
+                 ROOT / "tests" / "nbval-sanitize.cfg", *ROOT.glob("notebooks/*.ipynb"),
+                 *ROOT.glob("bpcourse/*.py"), *ROOT.glob("tests/*.py")]:
+        assert b"\r\n" not in path.read_bytes(), path
