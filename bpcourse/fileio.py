@@ -13,6 +13,7 @@ exactly the bytes it parses.
 import contextlib
 import math
 import os
+import re
 import sys
 import tempfile
 import time
@@ -123,6 +124,7 @@ def write_atomically(path, write):
     """
     path = os.fspath(path)
     folder, name = os.path.split(path)
+    _remove_stale_parts(folder or ".", name)
     fd, tmp = tempfile.mkstemp(dir=folder or ".", prefix=f".{name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as file:
@@ -135,6 +137,26 @@ def write_atomically(path, write):
             os.remove(tmp)
         raise
     return result
+
+
+#: Seconds after which a temp file of :func:`write_atomically` counts as left behind.
+STALE_AFTER = 24 * 3600
+
+
+def _remove_stale_parts(folder, name):
+    """Delete the temp files a killed process left for ``name`` in ``folder``.
+
+    A kernel killed mid-download cannot clean up, and its hidden ``.NAME.xxxxxxxx.part``
+    would stay for good. Only files of that pattern untouched for STALE_AFTER go: a write
+    still in progress, in another kernel say, changes its file every few seconds.
+    """
+    pattern = re.compile(rf"\.{re.escape(name)}\.\w+\.part")
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            with contextlib.suppress(OSError):  # gone already, or not ours to delete
+                if (pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)
+                        and time.time() - entry.stat().st_mtime > STALE_AFTER):
+                    os.remove(entry.path)
 
 
 def download(url, sink=None, *, timeout, max_bytes, label=None, user_agent="bpcourse"):

@@ -923,6 +923,25 @@ def test_write_atomically_keeps_the_old_file_on_failure(tmp_path):
     assert target.read_bytes() == b"new"
 
 
+def test_write_atomically_clears_its_own_stale_temp_files_and_nothing_else(tmp_path):
+    # what a kernel killed mid-download leaves: a hidden temp file nobody would delete
+    target = tmp_path / "f.gz"
+    files = {name: tmp_path / name for name in (
+        ".f.gz.k3x_9q2a.part",  # ours, for this file, two days old: goes
+        ".f.gz.z8y7w6v5.part",  # ours, but written to a minute ago: maybe a live write
+        ".g.gz.k3x_9q2a.part",  # another file's: its own next write clears it
+        "f.gz.part",  # not our pattern
+    )}
+    for name, path in files.items():
+        path.write_bytes(b"partial")
+        age = 60 if name == ".f.gz.z8y7w6v5.part" else 2 * 24 * 3600
+        os.utime(path, (time.time() - age, time.time() - age))
+    fileio.write_atomically(target, lambda file: file.write(b"new"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["f.gz", ".f.gz.z8y7w6v5.part", ".g.gz.k3x_9q2a.part", "f.gz.part"])
+    assert target.read_bytes() == b"new"
+
+
 def test_no_warnings_on_the_happy_path(tiny):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
