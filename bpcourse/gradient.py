@@ -28,7 +28,9 @@ def numerical_gradient(f, x, h=1e-4):
     x: a float array of any shape; f is called as ``f(x)`` after one entry of x has been
     nudged in place by +h and then by -h. Returns an array of x's shape:
     (f(x + h) - f(x - h)) / (2h), entry by entry. Every entry of x is put back to its
-    exact old value, so x is unchanged afterwards.
+    exact old value, so x is unchanged afterwards, even if f raises or is interrupted.
+    Where x + h or x - h rounds back to x in x's dtype (for h = 1e-4: from |x| = 0.25 in
+    float16, 2048 in float32) the quotient would be a false 0, so that raises ValueError.
 
     Central differences are accurate to O(h**2); h = 1e-4 keeps both that truncation error
     and the rounding error of subtracting two nearly equal numbers small (their sum is
@@ -41,16 +43,38 @@ def numerical_gradient(f, x, h=1e-4):
             f"in place while measuring); got {type(x).__name__}"
             + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else "")
         )
+    _require_visible_nudge(x, h)
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
         original = x[idx]
-        x[idx] = original + h
-        f_plus = f(x)
-        x[idx] = original - h
-        f_minus = f(x)
-        x[idx] = original  # the stored value itself, not original + h - h
+        try:
+            x[idx] = original + h
+            f_plus = f(x)
+            x[idx] = original - h
+            f_minus = f(x)
+        finally:  # also if f fails or Ctrl+C stops it: a weight left nudged would stay wrong
+            x[idx] = original  # the stored value itself, not original + h - h
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
+
+
+def _require_visible_nudge(x, h, name="x"):
+    """Refuse an x in which a nudge of h rounds away: the quotient there would be 0.
+
+    x + h is rounded to x's dtype when it is stored. Where it rounds back to x itself, f
+    sees no change and the difference quotient is 0 (half the slope if only one side
+    vanishes), which looks like a real gradient. ``name`` is what the message calls x.
+    """
+    vanished = ((x + h).astype(x.dtype) == x) | ((x - h).astype(x.dtype) == x)
+    if vanished.any():
+        idx = np.unravel_index(np.argmax(vanished), x.shape)
+        where = f"{name}[{', '.join(map(str, idx))}]" if x.ndim else name
+        raise ValueError(
+            f"a nudge of h = {h} is lost in {x.dtype}: {where} = {x[idx]}, and {x[idx]} ± h "
+            f"rounds back to {x[idx]} ({np.count_nonzero(vanished)} of {x.size} entries of "
+            f"{name} are affected), so the numerical gradient there would be a false 0. Use "
+            "float64: x.astype(np.float64), or TwoLayerNet(..., dtype=np.float64) for a network"
+        )
 
 
 def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
@@ -75,8 +99,10 @@ def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
     It raises TypeError, naming method='loop', for a network it would get wrong: a
     ``loss`` that is more than the layers and last_layer (weight decay, say), or a W or b
     shared by two layers. (One array under two keys of ``params`` is fine: both keys get
-    its gradient, as with the loop.)
+    its gradient, as with the loop.) ValueError for an empty batch, or for a W or b entry
+    w where w + h rounds back to w (see :func:`numerical_gradient`).
     """
+    _require_samples(x, "batched_numerical_gradient")
     layers = list(network.layers.values())
     owner = _affine_owners(network, layers)
     inputs, out = [], x  # every layer's input, from one plain forward pass
@@ -87,6 +113,7 @@ def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
     _require_same_loss(network, x, t, _stacked_losses([], out, t, n)[0])
     grads = {}
     for key, param in network.params.items():
+        _require_visible_nudge(param, h, name=f"params[{key!r}]")
         i, is_weight = owner[key]
         # forward again rather than reuse the pass above: the stacked passes for earlier
         # keys overwrote the ``x`` this layer stores, which layer_input needs
@@ -111,6 +138,13 @@ def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
         grads[key] = grad.reshape(param.shape)
     network.loss(x, t)  # leave the layers holding this batch, not the last stacked copies
     return grads
+
+
+def _require_samples(x, caller):
+    # N = 0 makes every loss a mean of nothing: say so instead of dividing by zero
+    if np.ndim(x) == 0 or len(x) == 0:
+        raise ValueError(f"{caller} needs a batch of at least one sample; got x of shape "
+                         f"{np.shape(x)}")
 
 
 def _affine_owners(network, layers):
@@ -189,6 +223,8 @@ class GradientDifference(NamedTuple):
 
 def compare_gradients(analytic, numerical):
     """GradientDifference of two gradient dicts, key by key (same keys, same shapes)."""
+    # a key missing from both results would look like a pass: name it instead
+    _require_same_keys(analytic, numerical, "the analytic gradients", "the numerical ones")
     result = {}
     for key, a in analytic.items():
         n = numerical[key]
@@ -211,15 +247,29 @@ def gradient_check(network, x, t, method="batched"):
     with :func:`batched_numerical_gradient`, for networks built like TwoLayerNet;
     method="loop" calls ``network.numerical_gradient(x, t)``, one entry at a time (the
     book's way: the same differences, some 20 to 50 times slower for TwoLayerNet(784, 50,
-    10) on 3 images). Returns {key: GradientDifference}. A nan or inf loss raises ValueError.
-    Run it in float64: float32 keeps only ~7 digits, and a difference quotient with
-    h = 1e-4 then loses most of them.
+    10) on 3 images). Returns {key: GradientDifference}. ValueError for a nan or inf loss,
+    an empty batch, gradients whose keys differ from the numerical ones' (a gradient
+    forgotten), or a weight w where w + h rounds back to w. Run it in float64: float32
+    keeps only ~7 digits, and a difference quotient with h = 1e-4 loses most of them (it
+    runs, as lesson 6 shows, but cannot tell a right backward pass from a wrong one).
     """
     if method not in ("batched", "loop"):
         raise ValueError(f"method must be 'batched' or 'loop'; got {method!r}")
+    _require_samples(x, "gradient_check")
     if method == "batched":
         numerical = batched_numerical_gradient(network, x, t)
     else:
         _finite_loss(network, x, t)
         numerical = network.numerical_gradient(x, t)
     return compare_gradients(network.gradient(x, t), numerical)
+
+
+def _require_same_keys(got, expected, got_name, expected_name, consequence=""):
+    """ValueError naming the keys ``got`` lacks and has extra compared with ``expected``."""
+    if got.keys() != expected.keys():
+        missing = [key for key in expected if key not in got]
+        extra = [key for key in got if key not in expected]
+        differences = ([f"lack {missing}"] if missing else []) + (
+            [f"have extra {extra}"] if extra else [])
+        raise ValueError(f"{got_name} {' and '.join(differences)}, compared with "
+                         f"{expected_name} {list(expected)}{consequence}")

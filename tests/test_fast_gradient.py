@@ -222,3 +222,42 @@ def test_softmax_cross_entropy_per_sample_losses():
     assert SoftmaxWithLoss().forward(x, labels) == mean
     with pytest.raises(ValueError, match="reduction must be 'mean' or 'none'"):
         softmax_cross_entropy(x, labels, reduction="sum")
+
+
+def test_an_empty_batch_is_refused_by_both_methods():
+    x, t = np.random.default_rng(4).random((3, 12)), np.array([2, 0, 1])
+    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1)
+    for method in ("batched", "loop"):
+        with pytest.raises(ValueError, match=r"gradient_check needs a batch of at least one "
+                                             r"sample; got x of shape \(0, 12\)"):
+            gradient_check(net, x[:0], t[:0], method=method)
+    with pytest.raises(ValueError, match="at least one sample"):
+        batched_numerical_gradient(net, x[:0], t[:0])
+
+
+def test_a_nudge_lost_to_rounding_is_refused_by_both_methods():
+    # float32 is allowed (lesson 6 shows what it costs), but where w + h rounds back to w
+    # the numerical gradient would be a false 0: refused, naming the parameter
+    x, t = np.random.default_rng(4).random((3, 12)), np.array([2, 0, 1])
+    net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1, dtype=np.float32)
+    assert gradient_check(net, x, t)["W1"].max_rel < 1  # float32 works, if roughly
+    net.params["b2"][3] = 5000.0
+    with pytest.raises(ValueError, match=r"lost in float32: params\['b2'\]\[3\] = 5000.0"):
+        gradient_check(net, x, t)
+    with pytest.raises(ValueError, match=r"lost in float32: x\[3\] = 5000.0"):
+        gradient_check(net, x, t, method="loop")
+
+
+def test_a_gradient_that_forgets_a_key_fails_the_check():
+    x, t = np.random.default_rng(4).random((3, 12)), np.array([2, 0, 1])
+
+    class ForgetsB2(TwoLayerNet):
+        def gradient(self, x, t):
+            grads = super().gradient(x, t)
+            del grads["b2"]
+            return grads
+
+    net = ForgetsB2(12, 6, 4, weight_init_std=0.5, rng=1)
+    for method in ("batched", "loop"):
+        with pytest.raises(ValueError, match=r"analytic gradients lack \['b2'\]"):
+            gradient_check(net, x, t, method=method)

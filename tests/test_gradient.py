@@ -57,3 +57,45 @@ def test_an_all_zero_backprop_gradient_has_relative_error_one():
     # a forgotten backward returns zeros: the error is scaled by the numerical gradient too
     diff = compare_gradients({"W": np.zeros(3)}, {"W": np.array([0.0, 1.0, -2.0])})["W"]
     assert diff.max_rel == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("error", [RuntimeError("f failed"), KeyboardInterrupt()])
+def test_numerical_gradient_puts_x_back_when_f_raises_or_is_interrupted(error):
+    x = np.array([3.0, 2.0])
+    calls = []
+
+    def f(v):
+        calls.append(v.copy())
+        if len(calls) == 3:  # while x[1] is nudged up
+            raise error
+        return float(np.sum(v**2))
+
+    with pytest.raises(type(error)):
+        numerical_gradient(f, x)
+    assert calls[-1].tolist() == [3.0, 2.0001]
+    assert x.tolist() == [3.0, 2.0]  # not left a weight off by h
+
+
+@pytest.mark.parametrize("dtype, value, kept", [
+    (np.float16, 3.0, 0.2), (np.float32, 5000.0, 1000.0), (np.float64, 2.0**41, 2.0**39)])
+def test_a_nudge_that_rounds_away_is_refused_not_measured_as_zero(dtype, value, kept):
+    # x + h == x in x's dtype: the quotient would be (f(x) - f(x)) / 2h = 0, a false gradient
+    x = np.array([0.1, value], dtype=dtype)
+    before = x.tobytes()
+    with pytest.raises(ValueError, match=rf"lost in {np.dtype(dtype)}: x\[1\] = {value}.*"
+                                         r"1 of 2 entries of x.*Use float64"):
+        numerical_gradient(lambda v: float(np.sum(v.astype(np.float64) ** 2)), x)
+    assert x.tobytes() == before
+    # closer to 0 the nudge survives (rounded to the dtype), and the slope is measured
+    assert numerical_gradient(lambda v: float(v[0]), np.array([kept], dtype=dtype))[0] > 0.5
+
+
+def test_compare_gradients_names_missing_and_extra_keys():
+    grads = {key: np.ones(2) for key in ("W1", "b1", "W2", "b2")}
+    forgot_b2 = {key: grads[key] for key in ("W1", "b1", "W2")}
+    # else the result would hold three keys and look like a pass
+    with pytest.raises(ValueError, match=r"analytic gradients lack \['b2'\], compared with "
+                                         r"the numerical ones \['W1', 'b1', 'W2', 'b2'\]"):
+        compare_gradients(forgot_b2, grads)
+    with pytest.raises(ValueError, match=r"lack \['b2'\] and have extra \['B2'\]"):
+        compare_gradients({**forgot_b2, "B2": np.ones(2)}, grads)
