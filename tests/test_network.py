@@ -102,3 +102,17 @@ def test_accuracy_refuses_targets_that_do_not_match_the_inputs():
     for wrong in (t[:-1], np.r_[t, 0]):
         with pytest.raises(ValueError, match=f"expected {len(x)} targets"):
             net.accuracy(x, wrong)
+
+
+def test_accuracy_names_the_shape_of_x_as_passed():
+    x, t = small_batch()
+    net = TwoLayerNet(12, 6, 4, rng=1)
+    # one image without its batch axis was taken for 12 one-pixel inputs, and the error
+    # blamed the targets ("expected 12 targets for 12 inputs; got 1")
+    with pytest.raises(ValueError, match=r"accuracy expected x of shape \(N, 12\), or \(N, "
+                                         r"\.\.\.\) with 12 values per sample; got shape "
+                                         r"\(12,\) \(for one sample, pass x\[np.newaxis\]\)"):
+        net.accuracy(x[0], t[:1])
+    with pytest.raises(ValueError, match=r"got shape \(3, 11\)$"):
+        net.accuracy(x[:, :11], t)
+    assert net.accuracy(x[:1], t[:1]) == net.accuracy(x.reshape(3, 3, 4)[:1], t[:1])
