@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import OpenBLASController, threadpool_limits
 
+from .functions import as_label_indices
+from .gradient import _require_same_keys
+
 __all__ = ["train", "TrainingHistory"]
 
 
@@ -39,9 +42,10 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
           blas_threads=1, eval_indices=None):
     """Train ``network`` in place with minibatch SGD, as chapter 5's script does (lesson 6).
 
-    network: built like TwoLayerNet, with ``params``, ``gradient(x, t)``, ``accuracy(x, t)``
-    and a ``last_layer`` whose ``loss`` holds the loss of the last ``gradient`` call.
-    x_train (N, D), t_train (N,) labels or (N, C) one-hot; likewise x_test, t_test.
+    network: built like TwoLayerNet, with ``params``, ``predict(x)``, ``gradient(x, t)``,
+    ``accuracy(x, t)`` and a ``last_layer`` whose ``loss`` holds the loss of the last
+    ``gradient`` call. x_train (N, D), t_train (N,) integer labels or (N, C) one-hot;
+    likewise x_test, t_test (arrays, or anything np.asarray turns into one).
     Every epoch (N / batch_size iterations, from the very first update on) and after the
     last iteration it measures the accuracy on all of the training and test data, and
     prints it if ``verbose``; ``eval_indices`` (M,) integer indices into x_train measures
@@ -49,6 +53,12 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     ``progress=True`` draws a text progress bar on stderr. ``callback(i, history)`` is
     called after every iteration; returning True stops training (the network keeps what it
     has learned). Returns a TrainingHistory.
+
+    Each iteration draws batch_size rows at random with replacement, as the book does, so
+    batch_size may exceed N. iters_num and batch_size must be positive ints, learning_rate
+    a number >= 0 (0 leaves the weights as they are: a baseline). Arguments that do not
+    fit raise ValueError before the first update; so does a ``gradient`` whose keys
+    differ from those of ``params``, before that step changes any parameter.
 
     Four choices make it fast without changing the maths: all minibatch indices are drawn
     up front (one call to the generator instead of 10000); the loss recorded is the one the
@@ -61,14 +71,8 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     matrix products are too small to share between cores, and the threads would spend
     more time waiting for each other than multiplying.
     """
-    if len(x_train) != len(t_train) or len(x_test) != len(t_test):
-        raise ValueError(
-            f"inputs and targets differ in length: x_train {len(x_train)}, t_train "
-            f"{len(t_train)}, x_test {len(x_test)}, t_test {len(t_test)}"
-        )
-    if blas_threads is not None and (not isinstance(blas_threads, numbers.Integral)
-                                     or isinstance(blas_threads, bool) or blas_threads < 1):
-        raise ValueError(f"blas_threads must be a positive int or None; got {blas_threads!r}")
+    _check_settings(iters_num, batch_size, learning_rate, callback, blas_threads)
+    x_train, t_train, x_test, t_test = _checked_data(network, x_train, t_train, x_test, t_test)
     rng = np.random.default_rng(seed)
     train_size = len(x_train)
     iter_per_epoch = max(train_size // batch_size, 1)
@@ -88,6 +92,7 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
             AccuracyMeter(x_eval, t_eval, x_test, t_test, history, verbose) as meter:
         for i, batch in enumerate(batches):
             grads = network.gradient(x_train[batch], t_train[batch])
+            _require_all_gradients(grads, network.params)  # before any update: no half steps
             for key, param in network.params.items():
                 param -= learning_rate * grads[key]
             history.loss.append(float(network.last_layer.loss))
@@ -104,6 +109,66 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     if progress:
         sys.stderr.write("\n")
     return history
+
+
+def _checked_data(network, x_train, t_train, x_test, t_test):
+    """The four arrays as NumPy arrays, once their shapes and labels fit the network.
+
+    Checked up front, as passed: inside the loop an error would name a minibatch's shape,
+    or come after thousands of updates, when a bad label is first drawn.
+    """
+    named = {"x_train": x_train, "t_train": t_train, "x_test": x_test, "t_test": t_test}
+    named = {name: np.asarray(array) for name, array in named.items()}
+    for name, array in named.items():
+        if array.ndim < (2 if name.startswith("x") else 1):
+            raise ValueError(f"{name} must hold one {'sample' if name[0] == 'x' else 'target'} "
+                             f"per row; got an array of shape {array.shape}")
+    x_train, t_train, x_test, t_test = named.values()
+    if len(x_train) != len(t_train) or len(x_test) != len(t_test):
+        raise ValueError(
+            f"inputs and targets differ in length: x_train {len(x_train)}, t_train "
+            f"{len(t_train)}, x_test {len(x_test)}, t_test {len(t_test)}"
+        )
+    for name in ("x_train", "x_test"):
+        if len(named[name]) == 0:
+            raise ValueError(f"train needs at least one sample in {name}; got shape "
+                             f"{named[name].shape}")
+        try:  # one row through the network: its width must fit, and it gives the classes
+            num_classes = np.shape(network.predict(named[name][:1]))[-1]
+        except ValueError as exc:
+            raise ValueError(f"{name} of shape {named[name].shape} does not fit the network: "
+                             f"{exc}") from None
+    for name in ("t_train", "t_test"):
+        try:
+            as_label_indices(named[name], num_classes)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    return x_train, t_train, x_test, t_test
+
+
+def _check_settings(iters_num, batch_size, learning_rate, callback, blas_threads):
+    for name, value in (("iters_num", iters_num), ("batch_size", batch_size)):
+        if not _is_int(value) or value < 1:
+            raise ValueError(f"{name} must be a positive int; got {value!r}")
+    # a negative rate climbs the loss instead of descending it, and nan or inf wreck the
+    # weights at the first step; 0 is allowed: the loss of a network that does not learn
+    if (not isinstance(learning_rate, numbers.Real) or isinstance(learning_rate, bool)
+            or not np.isfinite(learning_rate) or learning_rate < 0):
+        raise ValueError(f"learning_rate must be a finite number >= 0; got {learning_rate!r}")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be a function or None; got {callback!r}")
+    if blas_threads is not None and (not _is_int(blas_threads) or blas_threads < 1):
+        raise ValueError(f"blas_threads must be a positive int or None; got {blas_threads!r}")
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _require_all_gradients(grads, params):
+    if grads.keys() != params.keys():  # cheap: a few keys compared, once an iteration
+        _require_same_keys(grads, params, "network.gradient() returned gradients that",
+                           "network.params", "; this step updated no parameter")
 
 
 _blas_lock = threading.Lock()

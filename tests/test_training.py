@@ -129,7 +129,7 @@ def test_a_callback_sees_every_measurement_but_the_latest_whatever_the_timing():
 
 
 @pytest.mark.parametrize(("iters_num", "batch_size", "epochs"),
-                         [(0, 30, []), (1, 30, [0]), (5, 30, [0, 4]), (5, 100, [0, 3, 4])])
+                         [(1, 30, [0]), (5, 30, [0, 4]), (5, 100, [0, 3, 4])])
 def test_runs_shorter_than_an_epoch(iters_num, batch_size, epochs):
     x, t, xt, tt = toy_data()
     history = train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=iters_num,
@@ -333,3 +333,96 @@ def test_empty_eval_indices_are_refused_before_training():
         train(net, x, t, xt, tt, iters_num=5, verbose=False, eval_indices=np.array([], int))
     for key, value in before.items():  # refused at once: not one update happened
         np.testing.assert_array_equal(net.params[key], value)
+
+
+# --- arguments that do not fit are refused before the first update ---------------------
+
+
+def refused_before_training(match, *args, **kwargs):
+    """train(net, *args, **kwargs) raises ValueError matching ``match``, net untouched."""
+    net = TwoLayerNet(8, 4, 2, rng=0)
+    before = {key: value.copy() for key, value in net.params.items()}
+    with pytest.raises(ValueError, match=match):
+        train(net, *args, **{"iters_num": 5, "verbose": False, **kwargs})
+    for key, value in before.items():
+        np.testing.assert_array_equal(net.params[key], value, err_msg=key)
+
+
+@pytest.mark.parametrize(("setting", "value", "match"), [
+    # 0 used to return an empty history; negatives failed with "negative dimensions"
+    ("iters_num", 0, "iters_num must be a positive int; got 0"),
+    ("iters_num", -3, "iters_num must be a positive int; got -3"),
+    ("iters_num", 3.0, "iters_num must be a positive int; got 3.0"),
+    ("batch_size", 0, "batch_size must be a positive int; got 0"),  # was ZeroDivisionError
+    ("batch_size", -1, "batch_size must be a positive int; got -1"),
+    ("batch_size", True, "batch_size must be a positive int; got True"),
+    # -0.1 silently ran gradient ascent
+    ("learning_rate", -0.1, r"learning_rate must be a finite number >= 0; got -0.1"),
+    ("learning_rate", float("nan"), r"learning_rate must be a finite number >= 0; got nan"),
+    ("learning_rate", "0.1", r"learning_rate must be a finite number >= 0; got '0.1'"),
+    ("callback", 3, "callback must be a function or None; got 3"),
+])
+def test_bad_settings_are_named(setting, value, match):
+    refused_before_training(match, *toy_data(), **{setting: value})
+
+
+def test_a_learning_rate_of_zero_is_a_baseline_that_keeps_the_weights():
+    x, t, xt, tt = toy_data()
+    net = TwoLayerNet(8, 4, 2, rng=0)
+    before = net.params["W1"].copy()
+    history = train(net, x, t, xt, tt, iters_num=5, learning_rate=0, verbose=False)
+    assert len(history.loss) == 5
+    np.testing.assert_array_equal(net.params["W1"], before)
+
+
+def test_bad_data_is_named_with_the_shape_as_passed():
+    x, t, xt, tt = toy_data()
+    # an empty x_train failed with "high <= 0"
+    refused_before_training(r"train needs at least one sample in x_train; got shape \(0, 8\)",
+                            x[:0], t[:0], xt, tt)
+    refused_before_training(r"at least one sample in x_test; got shape \(0, 8\)",
+                            x, t, xt[:0], tt[:0])
+    # float labels were reported with the minibatch's shape (30,), and only once drawn
+    refused_before_training(r"t_train: targets must be integer labels .* got dtype float64 "
+                            r"and shape \(300,\)", x, t.astype(float), xt, tt, batch_size=30)
+    refused_before_training(r"t_test: targets must be integer labels of shape \(N,\) or "
+                            r"one-hot rows of shape \(N, 2\); got dtype int64 and shape "
+                            r"\(100, 3\)", x, t, xt, np.eye(3, dtype=np.int64)[tt])
+    # a label out of range would fail only when a minibatch first drew it
+    late = t.copy()
+    late[123] = 2
+    refused_before_training(r"t_train: labels must lie in 0..1; got values from 0 to 2",
+                            x, late, xt, tt)
+    refused_before_training(r"x_train must hold one sample per row; got an array of shape "
+                            r"\(300,\)", x[:, 0], t, xt, tt)
+    refused_before_training(r"x_test of shape \(100, 7\) does not fit the network: Affine "
+                            r"expected input of shape \(N, 8\)", x, t, xt[:, :7], tt)
+
+
+def test_array_likes_train_like_arrays():
+    x, t, xt, tt = toy_data()
+    kwargs = {"iters_num": 20, "batch_size": 30, "verbose": False}
+    as_lists = train(TwoLayerNet(8, 4, 2, rng=0), x.tolist(), t.tolist(), xt.tolist(),
+                     tt.tolist(), **kwargs)  # was "only integer scalar arrays can be ..."
+    as_arrays = train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, **kwargs)
+    assert as_lists.loss == as_arrays.loss and as_lists.test_acc == as_arrays.test_acc
+
+
+def test_a_gradient_that_forgets_a_key_stops_training_before_updating_anything():
+    x, t, xt, tt = toy_data()
+
+    class ForgetsB2(TwoLayerNet):
+        def gradient(self, x, t):
+            grads = super().gradient(x, t)
+            del grads["b2"]
+            return grads
+
+    net = ForgetsB2(8, 4, 2, rng=0)
+    before = {key: value.copy() for key, value in net.params.items()}
+    # W1, b1 and W2 used to be updated, and then KeyError 'b2' came
+    with pytest.raises(ValueError, match=r"network.gradient\(\) returned gradients that lack "
+                                         r"\['b2'\], compared with network.params \['W1', "
+                                         r"'b1', 'W2', 'b2'\]; this step updated no parameter"):
+        train(net, x, t, xt, tt, iters_num=5, verbose=False)
+    for key, value in before.items():
+        np.testing.assert_array_equal(net.params[key], value, err_msg=key)
