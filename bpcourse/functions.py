@@ -20,7 +20,14 @@ __all__ = [
 
 def _as_float_array(x):
     x = np.asarray(x)
-    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+    if x.dtype.kind == "f":
+        return x
+    if x.dtype.kind in "biu":  # booleans and integers are computed in float64
+        return x.astype(np.float64)
+    # NumPy would turn None (an object array) into nan without a word
+    came = "None" if x.ndim == 0 and x[()] is None else f"an array of dtype {x.dtype}"
+    hint = " (a function without a return statement gives None)" if came == "None" else ""
+    raise TypeError(f"expected numbers (an int or float array or scalar); got {came}{hint}")
 
 
 def sigmoid(x):

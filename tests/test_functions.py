@@ -131,3 +131,18 @@ def test_softmax_with_loss_checks_uint8_labels_and_matches_one_hot():
     np.testing.assert_allclose(a.backward(), b.backward(), rtol=1e-6)
     with pytest.raises(ValueError, match=r"labels must lie in 0\.\.2; got values from 0 to 3"):
         SoftmaxWithLoss().forward(x, np.array([0, 3, 1, 1], dtype=np.uint8))
+
+
+@pytest.mark.parametrize("f", [sigmoid, relu, softmax, log_softmax])
+def test_none_and_non_numbers_are_type_errors_not_nan(f):
+    # a helper that forgot its return statement hands on None
+    with pytest.raises(TypeError, match=r"expected numbers.*got None"):
+        f(None)
+    with pytest.raises(TypeError, match="got an array of dtype object"):
+        f(np.array([1.0, None]))
+    with pytest.raises(TypeError, match="got an array of dtype <U"):
+        f(np.array(["0.5"]))
+
+
+def test_booleans_still_count_as_numbers():
+    np.testing.assert_array_equal(relu(np.array([True, False])), [1.0, 0.0])
