@@ -111,24 +111,57 @@ def _label_indices(t, num_classes):
 def _batched(y, t):
     """Make (C,) scores a batch of one and sort the targets into one-hot or labels.
 
-    Returns (y of shape (N, C), one-hot targets or None, label indices or None).
+    Returns (y of shape (N, C), one-hot targets or None, label indices or None). Errors
+    name the shapes as they were passed.
     """
     t = np.asarray(t)
+    given = y.shape
     if y.ndim == 1:
+        if t.shape == given:
+            t = t.reshape(1, -1)
+        elif t.size != 1 or t.ndim > 1:
+            raise ValueError(
+                f"scores of shape {given} are one sample: expected a one-hot target of "
+                f"shape {given} or one label; got targets of shape {t.shape}"
+            )
         y = y.reshape(1, -1)
-        t = t.reshape(1, -1) if t.shape == (y.shape[1],) else t.reshape(-1)
     if y.ndim != 2:
-        raise ValueError(f"expected scores of shape (C,) or (N, C); got shape {y.shape}")
+        raise ValueError(f"expected scores of shape (C,) or (N, C); got shape {given}")
+    if y.shape[0] == 0 or y.shape[1] == 0:
+        raise ValueError(
+            f"a loss needs at least one sample and one class; got scores of shape {given}"
+        )
     if t.shape == y.shape:
-        # integer one-hot rows would promote float32 scores to float64
-        return y, t.astype(y.dtype, copy=False), None
+        return y, _one_hot_rows(t, y.dtype), None
     labels = as_label_indices(t, y.shape[1])
     if labels.shape[0] != y.shape[0]:
         raise ValueError(
-            f"expected {y.shape[0]} targets for scores of shape {y.shape}; "
+            f"expected {y.shape[0]} targets for scores of shape {given}; "
             f"got targets of shape {t.shape}"
         )
     return y, None, labels
+
+
+def _one_hot_rows(t, dtype):
+    """(N, C) targets as ``dtype``, after checking that each row is a distribution.
+
+    One-hot rows and soft labels are both non-negative rows that sum to 1; a row of label
+    values, or rows set to 1 everywhere by a slip of the index, would give a wrong loss.
+    """
+    # integer one-hot rows would promote float32 scores to float64
+    t = t.astype(dtype, copy=False)
+    tolerance = max(1e-6, t.shape[1] * np.finfo(dtype).eps)
+    # the row sums as a matrix product: on short rows (10 classes) several times faster
+    # than t.sum(axis=1)
+    sums = t @ np.ones(t.shape[1], dtype)
+    # written as "not (all good)" so that a nan in t fails too
+    if not (t.min() >= 0 and np.abs(sums - 1).max() <= tolerance):
+        bad = int(np.argmax((t < 0).any(axis=1) | ~(np.abs(sums - 1) <= tolerance)))
+        raise ValueError(
+            "one-hot targets must be rows of non-negative numbers that sum to 1; "
+            f"row {bad} is {t[bad]} (sum {sums[bad]:g}); class labels go in an array of shape (N,)"
+        )
+    return t
 
 
 def cross_entropy_error(y, t):
@@ -137,12 +170,18 @@ def cross_entropy_error(y, t):
     The book's ``cross_entropy_error``, kept for its readers: lesson 5 computes the loss
     from the scores with ``softmax_cross_entropy`` instead, which never takes log(0).
 
-    y: (C,) or (N, C) probabilities. t: one-hot of the same shape, or (N,) label indices.
-    Returns a scalar. A zero probability for the true class gives a large finite loss
-    (log of the smallest positive float) instead of inf: the book adds 1e-7 for the same
-    reason, but that shifts every loss a little.
+    y: (C,) or (N, C) probabilities, each in [0, 1]. t: one-hot (or soft) rows of y's
+    shape, each summing to 1, or (N,) label indices. Returns a scalar. A zero probability
+    for the true class gives a large finite loss (log of the smallest positive float)
+    instead of inf: the book adds 1e-7 for the same reason, but that shifts every loss a
+    little.
     """
     y, onehot, labels = _batched(_as_float_array(y), t)
+    if not (y.min() >= 0 and y.max() <= 1):  # "not": a nan fails too
+        raise ValueError(
+            "cross_entropy_error expects probabilities in [0, 1] (softmax's output); got "
+            f"values from {y.min():g} to {y.max():g}. For scores use softmax_cross_entropy"
+        )
     tiny = np.finfo(y.dtype).tiny
     if labels is None:
         return -np.sum(onehot * np.log(np.maximum(y, tiny))) / y.shape[0]

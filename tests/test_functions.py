@@ -146,3 +146,33 @@ def test_none_and_non_numbers_are_type_errors_not_nan(f):
 
 def test_booleans_still_count_as_numbers():
     np.testing.assert_array_equal(relu(np.array([True, False])), [1.0, 0.0])
+
+
+def test_cross_entropy_of_scores_instead_of_probabilities_is_refused():
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*from -3 to 2.*softmax_"):
+        cross_entropy_error(np.array([[2.0, -3.0, 0.5]]), [0])
+
+
+@pytest.mark.parametrize("loss", [cross_entropy_error, softmax_cross_entropy])
+def test_one_hot_targets_must_be_distributions(loss):
+    t = np.zeros((2, 3))
+    t[[0, 1]] = 1  # every entry of both rows
+    with pytest.raises(ValueError, match=r"sum to 1; row 0 is \[1\. 1\. 1\.\] \(sum 3\)"):
+        loss(np.full((2, 3), 1 / 3), t)
+    with pytest.raises(ValueError, match=r"row 1 is \[ 0\. -1\.  2\.\]"):
+        loss(np.full((2, 3), 1 / 3), np.array([[0, 1, 0], [0, -1, 2]]))
+    # (C,) scores: a (C,) array of labels would pass for a one-hot row
+    with pytest.raises(ValueError, match=r"row 0 is \[0\. 1\. 2\.\]"):
+        loss(np.full(3, 1 / 3), np.array([0, 1, 2]))
+    soft = np.array([[0.25, 0.25, 0.5], [0.0, 1.0, 0.0]])  # soft labels are distributions
+    value = loss(np.full((2, 3), 1 / 3), soft)
+    value = value[0] if isinstance(value, tuple) else value  # softmax_cross_entropy: (loss, y)
+    assert value == pytest.approx(np.log(3))  # every class has probability 1/3
+
+
+@pytest.mark.parametrize("loss", [cross_entropy_error, softmax_cross_entropy])
+@pytest.mark.parametrize("shape", [(0, 3), (2, 0), (0,)])
+def test_a_loss_of_no_samples_or_no_classes_names_the_shape(loss, shape):
+    with pytest.raises(ValueError, match=rf"at least one sample.*shape {shape}".replace("(", r"\(")
+                       .replace(")", r"\)")):
+        loss(np.zeros(shape), np.zeros(shape[0], dtype=int))

@@ -12,6 +12,7 @@ from bpcourse import (
     Sigmoid,
     SoftmaxWithLoss,
     numerical_gradient,
+    softmax,
 )
 
 finite = st.floats(-3, 3, allow_nan=False, allow_infinity=False)
@@ -303,3 +304,48 @@ def test_softmax_with_loss_takes_one_sample_with_one_label():
     value = loss.forward(scores, np.array([2]))
     assert value == pytest.approx(np.log(np.exp(scores).sum()) - 3.0, rel=1e-12)
     assert loss.backward().shape == (3,)
+
+
+# --- SoftmaxWithLoss checks its targets and its batch --------------------------------------
+
+def _rows_of_ones():
+    t = np.zeros((2, 3))
+    t[[0, 1]] = 1  # meant t[[0, 1], labels] = 1: every entry of both rows is set
+    return t
+
+
+@pytest.mark.parametrize("t", [
+    _rows_of_ones(),
+    np.array([[2, 2, 2], [0, 0, 0]]),  # label values typed into the rows
+    np.array([[1.5, -0.5, 0.0], [0.0, 0.0, 1.0]]),  # sums to 1 but is not a distribution
+    np.array([[np.nan, 0.0, 1.0], [0.0, 0.0, 1.0]]),
+], ids=["rows of ones", "labels in rows", "negative", "nan"])
+def test_softmax_with_loss_refuses_rows_that_are_not_distributions(t):
+    with pytest.raises(ValueError, match=r"non-negative numbers that sum to 1; row 0 is"):
+        SoftmaxWithLoss().forward(np.zeros((2, 3)), t)
+
+
+def test_softmax_with_loss_accepts_soft_labels_and_float32_rounding():
+    x = np.array([[1.0, 2.0, 3.0]])
+    soft = np.array([[0.2, 0.3, 0.5]])
+    expected = -np.sum(soft * np.log(np.exp(x) / np.exp(x).sum()))
+    assert SoftmaxWithLoss().forward(x, soft) == pytest.approx(expected, rel=1e-12)
+    # another network's float32 probabilities as targets: rounding leaves their sum off 1
+    rng = np.random.default_rng(0)
+    for _ in range(7):
+        teacher = softmax(rng.normal(size=(1, 10)).astype(np.float32))
+    assert teacher.sum(dtype=np.float32) != 1
+    SoftmaxWithLoss().forward(np.zeros((1, 10), dtype=np.float32), teacher)
+
+
+def test_softmax_with_loss_of_an_empty_batch_names_its_shape():
+    with pytest.raises(ValueError, match=r"at least one sample.*shape \(0, 3\)"):
+        SoftmaxWithLoss().forward(np.zeros((0, 3)), np.zeros(0, int))
+
+
+def test_softmax_with_loss_reports_the_shapes_as_passed():
+    # one sample's scores (10,) with a batch-of-one target (1, 10): say (1, 10), not (10,)
+    with pytest.raises(ValueError, match=r"scores of shape \(10,\).*targets of shape \(1, 10\)"):
+        SoftmaxWithLoss().forward(np.zeros(10), np.eye(10)[[3]])
+    with pytest.raises(ValueError, match=r"scores of shape \(3,\).*targets of shape \(2,\)"):
+        SoftmaxWithLoss().forward(np.zeros(3), np.array([0, 1]))
