@@ -31,12 +31,31 @@ def _require_forward(layer, attribute):
 
 
 def _check_dout(layer, dout, expected_shape):
-    if np.shape(dout) != tuple(expected_shape):
-        raise ValueError(
-            f"{type(layer).__name__}.backward() expected dout of shape "
-            f"{tuple(expected_shape)} (the shape of its forward output); "
-            f"got shape {np.shape(dout)}"
-        )
+    """Return ``dout`` ready to compute with (a list becomes an array), or say what is wrong."""
+    dout = _array_if_list(dout)
+    if dout is None or np.shape(dout) != tuple(expected_shape):
+        # the message is built only here: backward runs in every training step
+        expected = (f"{type(layer).__name__}.backward() expected dout of shape "
+                    f"{tuple(expected_shape)} (the shape of its forward output)")
+        if dout is None:
+            raise TypeError(
+                f"{expected}; got None. Did the layer after it return None from backward? "
+                "An Affine with input_grad=False does, so it can only be a network's first layer"
+            )
+        raise ValueError(f"{expected}; got shape {np.shape(dout)}")
+    return dout
+
+
+def _array_if_list(value):
+    # + would join two lists and * repeat one; a Python number stays as it is, so the
+    # shopping example of lesson 3 prints plain numbers such as 220.00000000000003
+    return np.asarray(value) if isinstance(value, (list, tuple)) else value
+
+
+def _compute_dtype(W):
+    # the weights' own float type, but float64 for integer weights typed in by hand: their
+    # dtype would truncate the inputs and gradients to whole numbers
+    return W.dtype if W.dtype.kind == "f" else np.dtype(np.float64)
 
 
 def _unbroadcast(grad, shape):
@@ -62,12 +81,13 @@ class MulLayer:
         self.y = None
 
     def forward(self, x, y):
+        x, y = _array_if_list(x), _array_if_list(y)
         self.x, self.y = x, y
         return x * y
 
     def backward(self, dout):
         _require_forward(self, "x")
-        _check_dout(self, dout, np.broadcast_shapes(np.shape(self.x), np.shape(self.y)))
+        dout = _check_dout(self, dout, np.broadcast_shapes(np.shape(self.x), np.shape(self.y)))
         dx = _unbroadcast(dout * self.y, np.shape(self.x))
         dy = _unbroadcast(dout * self.x, np.shape(self.y))
         return dx, dy
@@ -85,13 +105,14 @@ class AddLayer:
         self.shapes = None
 
     def forward(self, x, y):
+        x, y = _array_if_list(x), _array_if_list(y)
         self.shapes = (np.shape(x), np.shape(y))
         return x + y
 
     def backward(self, dout):
         _require_forward(self, "shapes")
         x_shape, y_shape = self.shapes
-        _check_dout(self, dout, np.broadcast_shapes(x_shape, y_shape))
+        dout = _check_dout(self, dout, np.broadcast_shapes(x_shape, y_shape))
         # "* 1" is the local derivative, and it makes two new arrays, so the caller never
         # gets one object twice
         return _unbroadcast(dout * 1, x_shape), _unbroadcast(dout * 1, y_shape)
@@ -117,7 +138,7 @@ class Relu:
 
     def backward(self, dout):
         _require_forward(self, "mask")
-        _check_dout(self, dout, self.mask.shape)
+        dout = _check_dout(self, dout, self.mask.shape)
         # ~mask is 1 where x > 0 and 0 where the gradient stops: multiplying by it zeroes
         # the masked entries in a new array, so the caller's dout stays as it was
         return dout * ~self.mask
@@ -139,15 +160,16 @@ class Sigmoid:
 
     def backward(self, dout):
         _require_forward(self, "out")
-        _check_dout(self, dout, self.out.shape)
+        dout = _check_dout(self, dout, self.out.shape)
         return dout * (1.0 - self.out) * self.out
 
 
 class Affine:
     """Fully connected layer out = x @ W + b (lesson 5).
 
-    W: (D, M), b: (M,). forward(x): x of shape (N, D), or (N, d1, d2, ...) with
-    d1*d2*... = D (a batch of images is flattened), returns (N, M).
+    W: (D, M), b: (M,), arrays or lists; integer weights compute in float64.
+    forward(x): x of shape (N, D), or (N, d1, d2, ...) with d1*d2*... = D (a batch of images
+    is flattened), returns (N, M).
     backward(dout): dout (N, M) -> dx in the shape x had; also sets dW (D, M) and db (M,).
 
     ``input_grad=False`` skips dx (backward returns None): the first layer's input is the
@@ -155,8 +177,10 @@ class Affine:
     """
 
     def __init__(self, W, b, input_grad=True):
-        self.W = W
-        self.b = b
+        # asarray hands back an array it is given, not a copy: updating that array in place
+        # (as training does) updates the layer
+        self.W = np.asarray(W)
+        self.b = np.asarray(b)
         self.input_grad = input_grad
         self.x = None
         self.original_x_shape = None
@@ -172,14 +196,14 @@ class Affine:
                 f"or (N, ...) with {d} values per sample; got shape {x.shape}"
             )
         self.original_x_shape = x.shape
-        # the layer computes in its weights' dtype: float64 data must not silently turn a
-        # float32 network into a float64 one
-        self.x = x.reshape(x.shape[0], d).astype(self.W.dtype, copy=False)
+        # the layer computes in its weights' float type: float64 data must not silently
+        # turn a float32 network into a float64 one
+        self.x = x.reshape(x.shape[0], d).astype(_compute_dtype(self.W), copy=False)
         return self.x @ self.W + self.b
 
     def backward(self, dout):
         _require_forward(self, "x")
-        _check_dout(self, dout, (self.x.shape[0], self.W.shape[1]))
+        dout = _check_dout(self, dout, (self.x.shape[0], self.W.shape[1]))
         self.dW = self.x.T @ dout
         self.db = dout.sum(axis=0)  # b was added to every row, so each row sends its share
         if not self.input_grad:

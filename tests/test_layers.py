@@ -349,3 +349,64 @@ def test_softmax_with_loss_reports_the_shapes_as_passed():
         SoftmaxWithLoss().forward(np.zeros(10), np.eye(10)[[3]])
     with pytest.raises(ValueError, match=r"scores of shape \(3,\).*targets of shape \(2,\)"):
         SoftmaxWithLoss().forward(np.zeros(3), np.array([0, 1]))
+
+
+# --- what a learner types by hand: integer weights, lists, None ----------------------------
+
+def test_affine_with_integer_weights_computes_in_float64():
+    W, b = np.array([[1, 2, 3], [4, 5, 6]]), np.array([1, 2, 3])
+    layer = Affine(W, b)
+    out = layer.forward(np.array([[0.5, 1.0]]))
+    np.testing.assert_array_equal(out, [[5.5, 8.0, 10.5]])  # not truncated to [[5, 7, 9]]
+    assert out.dtype == np.float64
+    layer.backward(np.ones((1, 3)))
+    np.testing.assert_array_equal(layer.dW, [[0.5, 0.5, 0.5], [1.0, 1.0, 1.0]])
+    assert layer.W is W and layer.b is b  # the very arrays: in-place updates reach the layer
+
+
+def test_affine_takes_lists_for_weights_input_and_dout():
+    layer = Affine([[1, 2, 3], [4, 5, 6]], [1, 2, 3])
+    np.testing.assert_array_equal(layer.forward([[0.5, 1.0]]), [[5.5, 8.0, 10.5]])
+    dx = layer.backward([[1.0, 0.0, 2.0]])
+    np.testing.assert_array_equal(dx, [[7.0, 16.0]])  # dout @ W.T
+    np.testing.assert_array_equal(layer.db, [1.0, 0.0, 2.0])
+
+
+def test_mul_and_add_layers_compute_on_lists_elementwise():
+    add, mul = AddLayer(), MulLayer()
+    np.testing.assert_array_equal(add.forward([100, 150], [200, 450]), [300, 600])  # not joined
+    np.testing.assert_array_equal(mul.forward([100, 150], 2), [200, 300])  # not repeated
+    dx, dy = add.backward([1.0, 2.0])
+    np.testing.assert_array_equal(dx, [1.0, 2.0])
+    assert dx is not dy  # two arrays, not one list handed out twice
+    dx, dy = mul.backward((1.0, 1.0))
+    np.testing.assert_array_equal(dx, [2.0, 2.0])
+    assert dy == 250.0
+    # Python numbers stay Python numbers: lesson 3 prints 650, not np.int64(650)
+    assert type(add.forward(200, 450)) is int and type(mul.forward(100, 1.1)) is float
+
+
+@pytest.mark.parametrize("layer, inputs", [
+    (Relu(), (np.zeros((2, 6)),)),
+    (Sigmoid(), (np.zeros((2, 6)),)),
+    (Affine(np.zeros((6, 3)), np.zeros(3)), (np.zeros((2, 6)),)),
+    (MulLayer(), (np.zeros(3), 2.0)),
+    (AddLayer(), (np.zeros(3), 2.0)),
+])
+def test_a_none_dout_is_named_with_its_likely_cause(layer, inputs):
+    layer.forward(*inputs)
+    with pytest.raises(TypeError, match=r"got None\..*input_grad=False"):
+        layer.backward(None)
+
+
+def test_a_layer_in_front_of_affine_without_input_grad_is_told_why():
+    # the mistake: a Relu placed before the network's first Affine, whose backward gives None
+    relu, first = Relu(), Affine(np.ones((6, 3)), np.zeros(3), input_grad=False)
+    first.forward(relu.forward(np.ones((2, 6))))
+    with pytest.raises(TypeError, match=r"Relu.backward\(\) expected dout of shape \(2, 6\)"):
+        relu.backward(first.backward(np.ones((2, 3))))
+
+
+def test_sigmoid_of_none_is_a_type_error_not_nan():
+    with pytest.raises(TypeError, match="got None"):
+        Sigmoid().forward(None)
