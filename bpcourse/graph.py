@@ -124,7 +124,9 @@ class Graph:
         return self.op(Dot(), x, w, **kw)
 
     def softmax_with_loss(self, scores, labels, **kw):
-        return self.op(SoftmaxWithLossOp(), *scores, *labels, **kw)
+        """Softmax-with-Loss of the ``scores`` nodes; ``labels``: one-hot nodes or one label."""
+        op = SoftmaxWithLossOp(len(scores), len(labels))
+        return self.op(op, *scores, *labels, **kw)
 
     def __getitem__(self, label):
         """The node with this label, e.g. ``g["apple"].value = 150``."""
@@ -263,9 +265,16 @@ def affine_graph(X, W, B):
 
 
 def softmax_with_loss_graph(a=(0.3, 2.9, 4.0), t=(0, 0, 1)):
-    """Softmax-with-Loss as one node (lesson 5): scores a1..aC and labels t1..tC -> L."""
+    """Softmax-with-Loss as one node (lesson 5): scores a1..aC and labels -> L.
+
+    ``t`` is C one-hot values (input nodes t1..tC) or one class label such as (2,) (an input
+    node labelled t).
+    """
     g = Graph()
     scores = [g.input(v, f"a{i}") for i, v in enumerate(a, 1)]
-    labels = [g.input(v, f"t{i}") for i, v in enumerate(t, 1)]
+    if len(t) == 1:
+        labels = [g.input(t[0], "t")]
+    else:
+        labels = [g.input(v, f"t{i}") for i, v in enumerate(t, 1)]
     g.output(g.softmax_with_loss(scores, labels), "L")
     return g

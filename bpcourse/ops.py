@@ -165,22 +165,40 @@ class Dot(Op):
 
 
 class SoftmaxWithLossOp(Op):
-    """Scores a1..aC and one-hot labels t1..tC in, the loss L out; backward gives y − t.
+    """Scores a1..aC and labels in, the loss L out; backward gives y − t to the scores.
 
-    Delegates to :class:`bpcourse.layers.SoftmaxWithLoss`; ``self.y`` keeps softmax(a) for
-    captions. The labels are data, not parameters, so their gradients are ``None``.
+    The labels are C one-hot values t1..tC or a single class label (0..C-1), given as
+    ``num_scores`` and ``num_labels`` so that the op knows where the scores end. Delegates
+    to :class:`bpcourse.layers.SoftmaxWithLoss`; ``self.y`` keeps softmax(a) for captions.
+    The labels are data, not parameters, so their gradients are ``None``.
     """
 
     symbol = "Softmax-\nwith-Loss"
     shape = "box"
 
+    def __init__(self, num_scores, num_labels):
+        if num_labels not in (num_scores, 1):
+            raise ValueError(
+                f"Softmax-with-Loss of {num_scores} scores takes {num_scores} one-hot labels "
+                f"or a single class label; got {num_labels} labels"
+            )
+        self.num_scores, self.num_labels = num_scores, num_labels
+
     def forward(self, *xs):
-        half = len(xs) // 2
+        if len(xs) != self.num_scores + self.num_labels:
+            raise ValueError(
+                f"expected {self.num_scores} scores and {self.num_labels} labels, "
+                f"{self.num_scores + self.num_labels} inputs in all; got {len(xs)}"
+            )
+        scores, labels = xs[:self.num_scores], xs[self.num_scores:]
+        one_hot = self.num_labels == self.num_scores
         self.layer = layers.SoftmaxWithLoss()
-        loss = self.layer.forward(np.array(xs[:half], float), np.array(xs[half:], float))
+        # a single class label must stay an integer to index the scores
+        t = np.array(labels, float) if one_hot else np.array(labels)
+        loss = self.layer.forward(np.array(scores, float), t)
         self.y = self.layer.y.reshape(-1)
         return float(loss)
 
     def backward(self, dout):
         dx = self.layer.backward(dout)
-        return tuple(float(d) for d in dx) + (None,) * len(dx)
+        return tuple(float(d) for d in dx) + (None,) * self.num_labels

@@ -218,3 +218,21 @@ def test_importing_the_graph_does_not_load_matplotlib():
             "print('matplotlib' in sys.modules or 'ipywidgets' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_softmax_with_loss_graph_takes_a_single_class_label():
+    a = (0.3, 2.9, 4.0)
+    one_hot, label = G.softmax_with_loss_graph(a, (0, 0, 1)), G.softmax_with_loss_graph(a, (2,))
+    assert label.run() == pytest.approx(one_hot.run(), rel=1e-15)
+    assert label.run() == pytest.approx(0.3057, abs=1e-4)  # not 10.83: the label is no score
+    for k in (1, 2, 3):
+        assert label[f"a{k}"].grad == pytest.approx(one_hot[f"a{k}"].grad, rel=1e-15)
+    assert label["t"].grad is None
+
+
+def test_softmax_with_loss_graph_with_the_wrong_number_of_labels_says_so():
+    with pytest.raises(ValueError, match=r"3 scores takes 3 one-hot labels or a single class "
+                                         r"label; got 2 labels"):
+        G.softmax_with_loss_graph((0.3, 2.9, 4.0), (0, 1))
+    with pytest.raises(ValueError, match="sum to 1"):  # the right count, but no one-hot row
+        G.softmax_with_loss_graph((0.3, 2.9, 4.0), (0, 1, 1)).run()
