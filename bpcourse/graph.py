@@ -71,6 +71,7 @@ class Graph:
 
     def __init__(self):
         self.nodes, self.edges, self.seed = [], [], 1.0
+        self.forwarded = False  # whether every node has a value for backward() to use
 
     def input(self, value, label=None, *, pos=None):
         """Add an input leaf holding ``value``; change ``node.value`` and re-run to update."""
@@ -94,6 +95,7 @@ class Graph:
 
     def _add(self, node):
         self.nodes.append(node)
+        self.forwarded = False  # the new node has no value yet
         return node
 
     def mul(self, x, y, **kw):
@@ -148,6 +150,7 @@ class Graph:
                 node.value = node.op.forward(*(src.value for src in node.inputs))
             for edge in node.edges_out:
                 edge.value = node.value
+        self.forwarded = True
         return self.outputs[0].value if self.outputs else None
 
     def backward(self, seed=None):
@@ -158,6 +161,11 @@ class Graph:
         edge gets its own gradient (the consumer's backward for that input); a node's grad is
         the sum over its outgoing edges, as when one value feeds two nodes.
         """
+        if not self.forwarded:
+            raise RuntimeError(
+                "Graph.backward() was called before Graph.forward() (run() does both), or a "
+                "node was added since: the backward pass needs the values forward computes"
+            )
         if seed is not None:
             self.seed = seed
         for node in reversed(self.nodes):

@@ -10,6 +10,7 @@ import numpy as np
 
 from bpcourse import layers
 from bpcourse.formatting import format_value
+from bpcourse.layers import _require_forward
 
 
 class Op:
@@ -17,6 +18,7 @@ class Op:
 
     A gradient of ``None`` means "not drawn" (e.g. the labels t of Softmax-with-Loss).
     ``shape`` is "circle" (a symbol in a circle, as in the book) or "box" (a named layer).
+    ``backward`` before ``forward`` raises the RuntimeError the layers raise.
     """
 
     symbol = "?"
@@ -33,12 +35,14 @@ class Mul(Op):
     """× node (lessons 1, 2 and 3): the learner's MulLayer does the work."""
 
     symbol = "×"
+    layer = None
 
     def forward(self, x, y):
         self.layer = layers.MulLayer()  # looked up at call time, so tests can spy on it
         return self.layer.forward(x, y)
 
     def backward(self, dout):
+        _require_forward(self, "layer")
         return self.layer.backward(dout)  # (dout * y, dout * x): the inputs swapped
 
 
@@ -46,12 +50,14 @@ class Add(Op):
     """+ node (lessons 2, 3 and 5): AddLayer, which also sums a broadcast bias back down."""
 
     symbol = "+"
+    layer = None
 
     def forward(self, x, y):
         self.layer = layers.AddLayer()
         return self.layer.forward(x, y)
 
     def backward(self, dout):
+        _require_forward(self, "layer")
         return self.layer.backward(dout)  # dout unchanged to both (summed where broadcast)
 
 
@@ -59,12 +65,14 @@ class Square(Op):
     """y = x**2 (lesson 2, the chain rule's z = t**2)."""
 
     symbol = "**2"
+    x = None
 
     def forward(self, x):
         self.x = x
         return x**2
 
     def backward(self, dout):
+        _require_forward(self, "x")
         return (dout * 2 * self.x,)
 
 
@@ -72,12 +80,14 @@ class Exp(Op):
     """y = exp(x) (lesson 4, inside the sigmoid)."""
 
     symbol = "exp"
+    out = None
 
     def forward(self, x):
         self.out = np.exp(x)
         return self.out
 
     def backward(self, dout):
+        _require_forward(self, "out")
         return (dout * self.out,)  # exp is its own derivative
 
 
@@ -85,12 +95,14 @@ class Reciprocal(Op):
     """y = 1/x (lesson 4, the sigmoid's last step), drawn "/" as in the book."""
 
     symbol = "/"
+    out = None
 
     def forward(self, x):
         self.out = 1 / x
         return self.out
 
     def backward(self, dout):
+        _require_forward(self, "out")
         return (-dout * self.out**2,)  # d(1/x)/dx = -1/x**2 = -y**2
 
 
@@ -132,6 +144,7 @@ class Sum(Op):
     """
 
     symbol = "sum"
+    shape_in = None
 
     def __init__(self, axis=0):
         self.axis = axis
@@ -141,6 +154,7 @@ class Sum(Op):
         return np.sum(x, axis=self.axis)
 
     def backward(self, dout):
+        _require_forward(self, "shape_in")
         # every summed element contributed with weight 1, so each gets dout back
         return (np.broadcast_to(np.expand_dims(dout, self.axis), self.shape_in).copy(),)
 
@@ -153,12 +167,14 @@ class Dot(Op):
     """
 
     symbol = "dot"
+    x = None
 
     def forward(self, x, w):
         self.x, self.w = np.asarray(x), np.asarray(w)
         return self.x @ self.w
 
     def backward(self, dout):
+        _require_forward(self, "x")
         dx = dout @ self.w.T
         dw = self.x.T @ dout if self.x.ndim == 2 else np.outer(self.x, dout)
         return dx, dw
@@ -175,6 +191,7 @@ class SoftmaxWithLossOp(Op):
 
     symbol = "Softmax-\nwith-Loss"
     shape = "box"
+    layer = None
 
     def __init__(self, num_scores, num_labels):
         if num_labels not in (num_scores, 1):
@@ -200,5 +217,6 @@ class SoftmaxWithLossOp(Op):
         return float(loss)
 
     def backward(self, dout):
+        _require_forward(self, "layer")
         dx = self.layer.backward(dout)
         return tuple(float(d) for d in dx) + (None,) * self.num_labels

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bpcourse import graph as G
-from bpcourse import layers
+from bpcourse import layers, ops
 from bpcourse.ops import AddConst
 
 
@@ -236,3 +236,23 @@ def test_softmax_with_loss_graph_with_the_wrong_number_of_labels_says_so():
         G.softmax_with_loss_graph((0.3, 2.9, 4.0), (0, 1))
     with pytest.raises(ValueError, match="sum to 1"):  # the right count, but no one-hot row
         G.softmax_with_loss_graph((0.3, 2.9, 4.0), (0, 1, 1)).run()
+
+
+def test_graph_backward_before_forward_is_a_clear_error():
+    g = G.apple_graph()
+    with pytest.raises(RuntimeError, match=r"Graph.backward\(\) was called before Graph.forward"):
+        g.backward()
+    g.forward()
+    assert g.backward() == [2.2, 110.00000000000001, 200]
+    g.output(g.square(g["tax"]), "tax squared")  # a new node has no value until forward()
+    with pytest.raises(RuntimeError, match="or a node was added since"):
+        g.backward()
+
+
+# Scale and AddConst are left out: their derivative is a constant, they need no forward
+@pytest.mark.parametrize("op", [ops.Mul(), ops.Add(), ops.Square(), ops.Exp(), ops.Reciprocal(),
+                                ops.Sum(), ops.Dot(), ops.SoftmaxWithLossOp(3, 3)],
+                         ids=lambda op: type(op).__name__)
+def test_op_backward_before_forward_is_a_clear_error(op):
+    with pytest.raises(RuntimeError, match=rf"{type(op).__name__}.backward\(\) was called before"):
+        op.backward(np.ones((2, 3)))
