@@ -133,7 +133,8 @@ class AddConst(Op):
         return x + self.c
 
     def backward(self, dout):
-        return (dout,)
+        # "* 1" as in AddLayer: a new array, so the caller never gets its own dout back
+        return (dout * 1,)
 
 
 class Sum(Op):

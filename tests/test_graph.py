@@ -249,6 +249,19 @@ def test_graph_backward_before_forward_is_a_clear_error():
         g.backward()
 
 
+def _ops_with_inputs(rng):
+    x, y = rng.uniform(0.5, 2.0, size=(2, 3)), rng.uniform(0.5, 2.0, size=(2, 3))
+    yield ops.Mul(), (x, y)
+    yield ops.Add(), (x, y)
+    yield ops.Square(), (x,)
+    yield ops.Exp(), (x,)
+    yield ops.Reciprocal(), (x,)
+    yield ops.Scale(-2.0), (x,)
+    yield ops.AddConst(1.0), (x,)
+    yield ops.Sum(axis=1), (x,)
+    yield ops.Dot(), (x, rng.normal(size=(3, 4)))
+
+
 # Scale and AddConst are left out: their derivative is a constant, they need no forward
 @pytest.mark.parametrize("op", [ops.Mul(), ops.Add(), ops.Square(), ops.Exp(), ops.Reciprocal(),
                                 ops.Sum(), ops.Dot(), ops.SoftmaxWithLossOp(3, 3)],
@@ -256,3 +269,23 @@ def test_graph_backward_before_forward_is_a_clear_error():
 def test_op_backward_before_forward_is_a_clear_error(op):
     with pytest.raises(RuntimeError, match=rf"{type(op).__name__}.backward\(\) was called before"):
         op.backward(np.ones((2, 3)))
+
+
+def test_no_op_mutates_its_inputs_or_dout_or_hands_them_back():
+    rng = np.random.default_rng(0)
+    for op, inputs in _ops_with_inputs(rng):
+        name = type(op).__name__
+        before = [a.copy() for a in inputs]
+        out = op.forward(*inputs)
+        out_before = np.copy(out)
+        dout = rng.normal(size=np.shape(out))
+        dout_before = dout.copy()
+        grads = op.backward(dout)
+        for g in grads:
+            # a gradient that is dout or an input would let a write into it reach the caller
+            assert g is not dout and all(g is not a for a in inputs), name
+            g[...] = 123.0
+        for a, a0 in zip(inputs, before, strict=True):
+            np.testing.assert_array_equal(a, a0, err_msg=name)
+        np.testing.assert_array_equal(dout, dout_before, err_msg=name)
+        np.testing.assert_array_equal(out, out_before, err_msg=name)

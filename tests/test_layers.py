@@ -163,6 +163,7 @@ def _all_layers(rng):
     yield Relu(), (rng.normal(size=(5, 4)),)
     yield Sigmoid(), (rng.normal(size=(5, 4)),)
     yield Affine(W, b), (rng.normal(size=(5, 4)),)
+    yield Affine(np.arange(12).reshape(4, 3), np.arange(3)), (rng.normal(size=(5, 4)),)
     yield MulLayer(), (rng.normal(size=(5, 4)), rng.normal(size=(5, 4)))
     yield AddLayer(), (rng.normal(size=(5, 4)), rng.normal(size=(5, 4)))
 
