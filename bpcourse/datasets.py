@@ -35,6 +35,7 @@ import sys
 from pathlib import Path
 
 from bpcourse import __version__, fileio, mnist_cache, mnist_errors
+from bpcourse.checks import require_bools
 from bpcourse.mnist_cache import mnist_cache_dir
 from bpcourse.mnist_errors import MnistError, MnistFileError, MnistNotFoundError, MnistWarning
 
@@ -115,18 +116,21 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, *, data_dir=No
     ``N`` is 60000 for the training set and 10000 for the test set. Every call returns
     new, writable arrays. Raises :class:`MnistFileError` for a bad file in ``data_dir``
     or ``$BPCOURSE_DATA`` and :class:`MnistNotFoundError` when the data is nowhere to be
-    found or downloaded. An existing array cache built from files with the expected
-    checksums is used without looking at the folders at all.
+    found or downloaded; TypeError if a flag is not True or False (the string "False" is
+    true). An existing array cache built from files with the expected checksums is used
+    without looking at the folders at all.
     """
-    mnist_errors.require_bools(normalize=normalize, flatten=flatten, one_hot_label=one_hot_label)
+    require_bools("load_mnist", normalize=normalize, flatten=flatten,
+                  one_hot_label=one_hot_label)
     npz, checksums = _array_cache()
     arrays = mnist_cache.read_npz(npz, checksums)
     if arrays is None:
         _, arrays = _build(data_dir, npz, checksums)
     x_train, t_train, x_test, t_test = (arrays[k] for k in mnist_cache.KEYS)
-    images = functools.partial(mnist_cache.as_images, normalize=normalize, flatten=flatten)
-    labels = functools.partial(mnist_cache.as_labels, one_hot=one_hot_label)
-    return (images(x_train), labels(t_train)), (images(x_test), labels(t_test))
+    return ((mnist_cache.as_images(x_train, normalize, flatten),
+             mnist_cache.as_labels(t_train, one_hot_label)),
+            (mnist_cache.as_images(x_test, normalize, flatten),
+             mnist_cache.as_labels(t_test, one_hot_label)))
 
 
 def _checksums():

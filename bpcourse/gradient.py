@@ -8,8 +8,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .checks import require_same_keys, require_samples
 from .functions import softmax_cross_entropy
 from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from .numerical_differences import BOOK_H  # numerical_gradient's h
 
 __all__ = [
     "numerical_gradient",
@@ -65,15 +67,20 @@ def _require_visible_nudge(x, h, name="x"):
     sees no change and the difference quotient is 0 (half the slope if only one side
     vanishes), which looks like a real gradient. ``name`` is what the message calls x.
     """
+    if not h > 0:  # "not": a nan h is refused too
+        raise ValueError(f"h must be a small positive number, such as 1e-4; got {h!r}")
     vanished = ((x + h).astype(x.dtype) == x) | ((x - h).astype(x.dtype) == x)
     if vanished.any():
         idx = np.unravel_index(np.argmax(vanished), x.shape)
         where = f"{name}[{', '.join(map(str, idx))}]" if x.ndim else name
+        fix = ("a larger h, or values this large rescaled" if x.dtype == np.float64 else
+               "float64: x.astype(np.float64), or TwoLayerNet(..., dtype=np.float64) for a "
+               "network")
         raise ValueError(
             f"a nudge of h = {h} is lost in {x.dtype}: {where} = {x[idx]}, and {x[idx]} ± h "
             f"rounds back to {x[idx]} ({np.count_nonzero(vanished)} of {x.size} entries of "
-            f"{name} are affected), so the numerical gradient there would be a false 0. Use "
-            "float64: x.astype(np.float64), or TwoLayerNet(..., dtype=np.float64) for a network"
+            f"{name} are affected), so the numerical gradient there would be a false 0. "
+            f"Use {fix}"
         )
 
 
@@ -102,7 +109,7 @@ def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
     its gradient, as with the loop.) ValueError for an empty batch, or for a W or b entry
     w where w + h rounds back to w (see :func:`numerical_gradient`).
     """
-    _require_samples(x, "batched_numerical_gradient")
+    require_samples(x, "batched_numerical_gradient")
     layers = list(network.layers.values())
     owner = _affine_owners(network, layers)
     inputs, out = [], x  # every layer's input, from one plain forward pass
@@ -138,13 +145,6 @@ def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
         grads[key] = grad.reshape(param.shape)
     network.loss(x, t)  # leave the layers holding this batch, not the last stacked copies
     return grads
-
-
-def _require_samples(x, caller):
-    # N = 0 makes every loss a mean of nothing: say so instead of dividing by zero
-    if np.ndim(x) == 0 or len(x) == 0:
-        raise ValueError(f"{caller} needs a batch of at least one sample; got x of shape "
-                         f"{np.shape(x)}")
 
 
 def _affine_owners(network, layers):
@@ -224,7 +224,7 @@ class GradientDifference(NamedTuple):
 def compare_gradients(analytic, numerical):
     """GradientDifference of two gradient dicts, key by key (same keys, same shapes)."""
     # a key missing from both results would look like a pass: name it instead
-    _require_same_keys(analytic, numerical, "the analytic gradients", "the numerical ones")
+    require_same_keys(analytic, numerical, "the analytic gradients", "the numerical ones")
     result = {}
     for key, a in analytic.items():
         n = numerical[key]
@@ -255,21 +255,12 @@ def gradient_check(network, x, t, method="batched"):
     """
     if method not in ("batched", "loop"):
         raise ValueError(f"method must be 'batched' or 'loop'; got {method!r}")
-    _require_samples(x, "gradient_check")
+    require_samples(x, "gradient_check")
     if method == "batched":
         numerical = batched_numerical_gradient(network, x, t)
     else:
         _finite_loss(network, x, t)
+        for key, param in network.params.items():  # here the message can name the key
+            _require_visible_nudge(param, BOOK_H, name=f"params[{key!r}]")
         numerical = network.numerical_gradient(x, t)
     return compare_gradients(network.gradient(x, t), numerical)
-
-
-def _require_same_keys(got, expected, got_name, expected_name, consequence=""):
-    """ValueError naming the keys ``got`` lacks and has extra compared with ``expected``."""
-    if got.keys() != expected.keys():
-        missing = [key for key in expected if key not in got]
-        extra = [key for key in got if key not in expected]
-        differences = ([f"lack {missing}"] if missing else []) + (
-            [f"have extra {extra}"] if extra else [])
-        raise ValueError(f"{got_name} {' and '.join(differences)}, compared with "
-                         f"{expected_name} {list(expected)}{consequence}")

@@ -16,18 +16,10 @@ import math
 
 import numpy as np
 
+from .checks import require_forward
 from .functions import sigmoid, softmax_cross_entropy
 
 __all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"]
-
-
-def _require_forward(layer, attribute):
-    if getattr(layer, attribute) is None:
-        name = type(layer).__name__
-        raise RuntimeError(
-            f"{name}.backward() was called before {name}.forward(): the backward pass "
-            "needs the values the forward pass stores"
-        )
 
 
 def _check_dout(layer, dout, expected_shape):
@@ -86,7 +78,7 @@ class MulLayer:
         return x * y
 
     def backward(self, dout):
-        _require_forward(self, "x")
+        require_forward(self, "x")
         dout = _check_dout(self, dout, np.broadcast_shapes(np.shape(self.x), np.shape(self.y)))
         dx = _unbroadcast(dout * self.y, np.shape(self.x))
         dy = _unbroadcast(dout * self.x, np.shape(self.y))
@@ -110,7 +102,7 @@ class AddLayer:
         return x + y
 
     def backward(self, dout):
-        _require_forward(self, "shapes")
+        require_forward(self, "shapes")
         x_shape, y_shape = self.shapes
         dout = _check_dout(self, dout, np.broadcast_shapes(x_shape, y_shape))
         # "* 1" is the local derivative, and it makes two new arrays, so the caller never
@@ -137,7 +129,7 @@ class Relu:
         return np.maximum(x, 0)
 
     def backward(self, dout):
-        _require_forward(self, "mask")
+        require_forward(self, "mask")
         dout = _check_dout(self, dout, self.mask.shape)
         # ~mask is 1 where x > 0 and 0 where the gradient stops: multiplying by it zeroes
         # the masked entries in a new array, so the caller's dout stays as it was
@@ -159,7 +151,7 @@ class Sigmoid:
         return self.out
 
     def backward(self, dout):
-        _require_forward(self, "out")
+        require_forward(self, "out")
         dout = _check_dout(self, dout, self.out.shape)
         return dout * (1.0 - self.out) * self.out
 
@@ -194,6 +186,7 @@ class Affine:
             raise ValueError(
                 f"Affine expected input of shape (N, {d}) (W has shape {self.W.shape}), "
                 f"or (N, ...) with {d} values per sample; got shape {x.shape}"
+                + (" (for one sample, pass x[np.newaxis])" if x.shape == (d,) else "")
             )
         self.original_x_shape = x.shape
         # the layer computes in its weights' float type: float64 data must not silently
@@ -202,7 +195,7 @@ class Affine:
         return self.x @ self.W + self.b
 
     def backward(self, dout):
-        _require_forward(self, "x")
+        require_forward(self, "x")
         dout = _check_dout(self, dout, (self.x.shape[0], self.W.shape[1]))
         self.dW = self.x.T @ dout
         self.db = dout.sum(axis=0)  # b was added to every row, so each row sends its share
@@ -240,7 +233,7 @@ class SoftmaxWithLoss:
         return self.loss
 
     def backward(self, dout=1):
-        _require_forward(self, "y")
+        require_forward(self, "y")
         if np.ndim(dout) != 0:
             raise ValueError(
                 f"SoftmaxWithLoss.backward() expected a scalar dout (the loss is a scalar); "

@@ -10,8 +10,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import numpy as np
-
 from bpcourse.fileio import CERTIFICATE, UNREACHABLE
 
 __all__ = [
@@ -20,7 +18,6 @@ __all__ = [
     "MnistNotFoundError",
     "MnistWarning",
     "not_found_message",
-    "require_bools",
     "warn_caller",
 ]
 
@@ -69,17 +66,6 @@ def warn_caller(message):
     while frame.f_back is not None and _in_bpcourse(frame):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, MnistWarning, stacklevel=level)
-
-
-def require_bools(**flags):
-    """Raise TypeError unless every flag is True or False (a NumPy bool too).
-
-    A string would pass any truth test: load_mnist(normalize="False") would normalize.
-    """
-    for name, value in flags.items():
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"load_mnist's {name} must be True or False, got {value!r} "
-                            f"({type(value).__name__})")
 
 
 def _in_bpcourse(frame):

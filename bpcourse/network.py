@@ -1,29 +1,15 @@
 """TwoLayerNet, the network of lesson 6, built from the layers of lessons 3 to 5."""
 
-import math
 from collections import OrderedDict
 
 import numpy as np
 
+from .checks import require_samples
 from .functions import as_label_indices
 from .gradient import numerical_gradient
 from .layers import Affine, Relu, SoftmaxWithLoss
 
 __all__ = ["TwoLayerNet"]
-
-
-def _require_inputs(x, input_size):
-    """Refuse an x that is not a non-empty batch of rows of input_size values, for accuracy."""
-    shape = np.shape(x)
-    # checked here, on the shape as passed: a single (input_size,) image would otherwise be
-    # taken for input_size one-pixel inputs, and the error would be about the targets
-    if len(shape) < 2 or math.prod(shape[1:]) != input_size:
-        raise ValueError(f"accuracy expected x of shape (N, {input_size}), or (N, ...) with "
-                         f"{input_size} values per sample; got shape {shape}"
-                         + (" (for one sample, pass x[np.newaxis])" if shape == (input_size,)
-                            else ""))
-    if shape[0] == 0:  # a fraction of nothing: say so, not ZeroDivisionError
-        raise ValueError(f"accuracy needs at least one input; got x of shape {shape}")
 
 
 class TwoLayerNet:
@@ -102,9 +88,11 @@ class TwoLayerNet:
 
     def accuracy(self, x, t, chunk_size=10000):
         """Fraction of x (N, input_size) classified as t (one-hot or labels), in [0, 1]."""
-        _require_inputs(x, self.params["W1"].shape[0])
+        require_samples(x, "accuracy")  # a fraction of nothing: say so, not ZeroDivisionError
+        # predict first: a wrongly shaped x is then named by Affine, as passed
+        predicted = self.predict_labels(x, chunk_size)
         labels = as_label_indices(t, self.params["W2"].shape[1], count=len(x))
-        return int(np.count_nonzero(self.predict_labels(x, chunk_size) == labels)) / len(x)
+        return int(np.count_nonzero(predicted == labels)) / len(x)
 
     def numerical_gradient(self, x, t):
         """Gradients of the loss by central differences, {W1, b1, W2, b2}: slow, for checks.

@@ -9,8 +9,8 @@ so the shopping pictures show exactly what the learner's layers compute.
 import numpy as np
 
 from bpcourse import layers
+from bpcourse.checks import require_forward
 from bpcourse.formatting import format_value
-from bpcourse.layers import _require_forward
 
 
 class Op:
@@ -42,7 +42,7 @@ class Mul(Op):
         return self.layer.forward(x, y)
 
     def backward(self, dout):
-        _require_forward(self, "layer")
+        require_forward(self, "layer")
         return self.layer.backward(dout)  # (dout * y, dout * x): the inputs swapped
 
 
@@ -57,7 +57,7 @@ class Add(Op):
         return self.layer.forward(x, y)
 
     def backward(self, dout):
-        _require_forward(self, "layer")
+        require_forward(self, "layer")
         return self.layer.backward(dout)  # dout unchanged to both (summed where broadcast)
 
 
@@ -72,7 +72,7 @@ class Square(Op):
         return x**2
 
     def backward(self, dout):
-        _require_forward(self, "x")
+        require_forward(self, "x")
         return (dout * 2 * self.x,)
 
 
@@ -87,7 +87,7 @@ class Exp(Op):
         return self.out
 
     def backward(self, dout):
-        _require_forward(self, "out")
+        require_forward(self, "out")
         return (dout * self.out,)  # exp is its own derivative
 
 
@@ -102,7 +102,7 @@ class Reciprocal(Op):
         return self.out
 
     def backward(self, dout):
-        _require_forward(self, "out")
+        require_forward(self, "out")
         return (-dout * self.out**2,)  # d(1/x)/dx = -1/x**2 = -y**2
 
 
@@ -155,7 +155,7 @@ class Sum(Op):
         return np.sum(x, axis=self.axis)
 
     def backward(self, dout):
-        _require_forward(self, "shape_in")
+        require_forward(self, "shape_in")
         # every summed element contributed with weight 1, so each gets dout back
         return (np.broadcast_to(np.expand_dims(dout, self.axis), self.shape_in).copy(),)
 
@@ -175,7 +175,7 @@ class Dot(Op):
         return self.x @ self.w
 
     def backward(self, dout):
-        _require_forward(self, "x")
+        require_forward(self, "x")
         dx = dout @ self.w.T
         dw = self.x.T @ dout if self.x.ndim == 2 else np.outer(self.x, dout)
         return dx, dw
@@ -218,6 +218,6 @@ class SoftmaxWithLossOp(Op):
         return float(loss)
 
     def backward(self, dout):
-        _require_forward(self, "layer")
+        require_forward(self, "layer")
         dx = self.layer.backward(dout)
         return tuple(float(d) for d in dx) + (None,) * self.num_labels

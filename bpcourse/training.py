@@ -1,7 +1,6 @@
 """The training loop of lesson 6: minibatch SGD on a network with ``gradient``."""
 
 import copy
-import numbers
 import sys
 import threading
 import time
@@ -12,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import OpenBLASController, threadpool_limits
 
+from .checks import require_number, require_same_keys, require_samples
 from .functions import as_label_indices
-from .gradient import _require_same_keys
 
 __all__ = ["train", "TrainingHistory"]
 
@@ -55,10 +54,11 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     has learned). Returns a TrainingHistory.
 
     Each iteration draws batch_size rows at random with replacement, as the book does, so
-    batch_size may exceed N. iters_num and batch_size must be positive ints, learning_rate
-    a number >= 0 (0 leaves the weights as they are: a baseline). Arguments that do not
-    fit raise ValueError before the first update; so does a ``gradient`` whose keys
-    differ from those of ``params``, before that step changes any parameter.
+    batch_size may exceed N. iters_num and batch_size must be whole numbers >= 1,
+    learning_rate a finite number >= 0 (0 leaves the weights as they are: a baseline).
+    Arguments that do not fit raise ValueError (TypeError if not a number) before the
+    first update; so does a ``gradient`` whose keys differ from those of ``params``,
+    before that step changes any parameter.
 
     Four choices make it fast without changing the maths: all minibatch indices are drawn
     up front (one call to the generator instead of 10000); the loss recorded is the one the
@@ -71,7 +71,8 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     matrix products are too small to share between cores, and the threads would spend
     more time waiting for each other than multiplying.
     """
-    _check_settings(iters_num, batch_size, learning_rate, callback, blas_threads)
+    iters_num, batch_size, learning_rate = _check_settings(iters_num, batch_size, learning_rate,
+                                                           callback, blas_threads)
     x_train, t_train, x_test, t_test = _checked_data(network, x_train, t_train, x_test, t_test)
     rng = np.random.default_rng(seed)
     train_size = len(x_train)
@@ -130,14 +131,13 @@ def _checked_data(network, x_train, t_train, x_test, t_test):
             f"{len(t_train)}, x_test {len(x_test)}, t_test {len(t_test)}"
         )
     for name in ("x_train", "x_test"):
-        if len(named[name]) == 0:
-            raise ValueError(f"train needs at least one sample in {name}; got shape "
-                             f"{named[name].shape}")
+        require_samples(named[name], "train", name)
         try:  # one row through the network: its width must fit, and it gives the classes
             num_classes = np.shape(network.predict(named[name][:1]))[-1]
         except ValueError as exc:
-            raise ValueError(f"{name} of shape {named[name].shape} does not fit the network: "
-                             f"{exc}") from None
+            raise ValueError(f"{name} of shape {named[name].shape} does not fit the network "
+                             f"(its first row, given to network.predict, raised: {exc})") \
+                from None
     for name in ("t_train", "t_test"):
         try:
             as_label_indices(named[name], num_classes)
@@ -147,28 +147,22 @@ def _checked_data(network, x_train, t_train, x_test, t_test):
 
 
 def _check_settings(iters_num, batch_size, learning_rate, callback, blas_threads):
-    for name, value in (("iters_num", iters_num), ("batch_size", batch_size)):
-        if not _is_int(value) or value < 1:
-            raise ValueError(f"{name} must be a positive int; got {value!r}")
-    # a negative rate climbs the loss instead of descending it, and nan or inf wreck the
-    # weights at the first step; 0 is allowed: the loss of a network that does not learn
-    if (not isinstance(learning_rate, numbers.Real) or isinstance(learning_rate, bool)
-            or not np.isfinite(learning_rate) or learning_rate < 0):
-        raise ValueError(f"learning_rate must be a finite number >= 0; got {learning_rate!r}")
+    """The three settings as int, int, float, once each is a number in its range."""
     if callback is not None and not callable(callback):
-        raise ValueError(f"callback must be a function or None; got {callback!r}")
-    if blas_threads is not None and (not _is_int(blas_threads) or blas_threads < 1):
-        raise ValueError(f"blas_threads must be a positive int or None; got {blas_threads!r}")
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        raise TypeError(f"callback must be a function or None; got {callback!r}")
+    if blas_threads is not None:
+        require_number("blas_threads", blas_threads, 1, whole=True)
+    # a negative rate climbs the loss instead of descending it; 0 is allowed: the loss of a
+    # network that does not learn
+    return (require_number("iters_num", iters_num, 1, whole=True),
+            require_number("batch_size", batch_size, 1, whole=True),
+            require_number("learning_rate", learning_rate, 0))
 
 
 def _require_all_gradients(grads, params):
     if grads.keys() != params.keys():  # cheap: a few keys compared, once an iteration
-        _require_same_keys(grads, params, "network.gradient() returned gradients that",
-                           "network.params", "; this step updated no parameter")
+        require_same_keys(grads, params, "network.gradient() returned gradients that",
+                          "network.params", "; this step updated no parameter")
 
 
 _blas_lock = threading.Lock()

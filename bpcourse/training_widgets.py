@@ -13,16 +13,21 @@ import ipywidgets as widgets
 import numpy as np
 
 from bpcourse import explorers as E
+from bpcourse.checks import require_number
 from bpcourse.explorer_plots import png_bytes
 from bpcourse.network import TwoLayerNet
 from bpcourse.training import TrainingHistory
 from bpcourse.training_plots import LookInsidePlot, MistakesPlot, TrainingPlot
 from bpcourse.training_run import EVAL_SIZE, TrainingRun
-from bpcourse.widgets import DPI, WIDE, Explorer, _check_range, image_widget
+from bpcourse.widgets import DPI, SLIDER_RANGE, WIDE, Explorer, image_widget
 
 __all__ = ["TrainingDashboard", "LookInside", "training_dashboard", "look_inside"]
 
 BATCH_SIZES = (10, 20, 50, 100, 200, 500)
+# the sliders' (lowest, highest): one place for the sliders and the checks of their values
+HIDDEN_SIZES = (10, 200)
+LEARNING_RATES = (1e-3, 1.0)
+ITERATIONS = (100, 20000)
 
 
 def _num_classes(*targets):
@@ -66,19 +71,25 @@ class TrainingDashboard(widgets.VBox):
         # how often the thread may update the widgets: see TrainingRun
         self.reporting = {"progress_interval": progress_interval,
                           "plot_interval": plot_interval, "plot_budget": plot_budget}
-        hidden_size = _check_range("hidden_size", hidden_size, 10, 200, whole=True)
-        learning_rate = _check_range("learning_rate", learning_rate, 1e-3, 1.0)
-        iters_num = _check_range("iters_num", iters_num, 100, 20000, whole=True)
-        self.hidden_size = widgets.IntSlider(value=hidden_size, min=10, max=200, step=10,
+        hidden_size = require_number("hidden_size", hidden_size, *HIDDEN_SIZES, whole=True,
+                                     what=SLIDER_RANGE)
+        learning_rate = require_number("learning_rate", learning_rate, *LEARNING_RATES,
+                                       what=SLIDER_RANGE)
+        batch_size = require_number("batch_size", batch_size, 1, whole=True)
+        iters_num = require_number("iters_num", iters_num, *ITERATIONS, whole=True,
+                                   what=SLIDER_RANGE)
+        self.hidden_size = widgets.IntSlider(value=hidden_size, min=HIDDEN_SIZES[0],
+                                             max=HIDDEN_SIZES[1], step=10,
                                              description="hidden size", style=WIDE)
         self.learning_rate = widgets.FloatLogSlider(
-            value=learning_rate, base=10, min=-3, max=0, step=0.1, description="learning rate",
+            value=learning_rate, base=10, min=np.log10(LEARNING_RATES[0]),
+            max=np.log10(LEARNING_RATES[1]), step=0.1, description="learning rate",
             readout_format=".3g", style=WIDE)
         self.batch_size = widgets.Dropdown(options=sorted({*BATCH_SIZES, batch_size}),
                                            value=batch_size, description="batch size",
                                            style=WIDE, layout={"width": "16em"})
-        self.iters = widgets.IntSlider(value=iters_num, min=100, max=20000, step=100,
-                                       description="iterations", style=WIDE)
+        self.iters = widgets.IntSlider(value=iters_num, min=ITERATIONS[0], max=ITERATIONS[1],
+                                       step=100, description="iterations", style=WIDE)
         self.train_button = widgets.Button(description="Train", icon="play",
                                            button_style="success")
         self.stop_button = widgets.Button(description="Stop", icon="stop",
@@ -232,7 +243,7 @@ class LookInside(Explorer):
         self.view_network = E.private_view(network)
         self.view = None
         n = len(x)  # a negative index counts from the end, as in x[index]
-        index = _check_range("index", index, -n, n - 1, whole=True,
+        index = require_number("index", index, -n, n - 1, whole=True,
                              what=f"there are {n} digits to look at") % n
         self.index = widgets.IntSlider(value=index, min=0, max=n - 1,
                                        description="test digit", style=WIDE,

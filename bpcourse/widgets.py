@@ -22,12 +22,12 @@ widget captures is routed by the cell the kernel is running at that moment.
 """
 
 import html
-import numbers
 
 import ipywidgets as widgets
 import numpy as np
 
 from bpcourse import explorers as E
+from bpcourse.checks import require_number
 from bpcourse.explorer_plots import (
     ActivationPlot,
     NumericalGradientPlot,
@@ -64,6 +64,8 @@ def __getattr__(name):
 
 DPI = 90  # PNG resolution in the widgets: sharp enough, and a redraw stays quick
 WIDE = {"description_width": "9em"}
+# where a starting value's bounds come from, for require_number's message
+SLIDER_RANGE = "the range of its slider"
 
 
 def image_widget():
@@ -93,23 +95,9 @@ class Explorer(widgets.VBox):
         return f"{type(self).__name__}()"
 
 
-def _check_range(name, value, low, high, whole=False, what="the range of its slider"):
-    """``value`` if it is a number from ``low`` to ``high`` (a whole one if ``whole``).
-
-    A slider clamps a value outside its range and rounds a fraction on an integer slider
-    without a word, so a widget opened with apple=1000 would show 300 and compute with it.
-    """
-    kind = "a whole number" if whole else "a number"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be {kind}, got {value!r} ({type(value).__name__})")
-    if not low <= value <= high or (whole and value != int(value)):
-        raise ValueError(f"{name} must be {kind} from {low:g} to {high:g} ({what}), "
-                         f"got {value!r}")
-    return int(value) if whole else float(value)
-
-
 def _slider(kind, value, low, high, step, description, name, **kw):
-    value = _check_range(name, value, low, high, whole=kind is widgets.IntSlider)
+    value = require_number(name, value, low, high, whole=kind is widgets.IntSlider,
+                           what=SLIDER_RANGE)
     return kind(value=value, min=low, max=high, step=step, description=description,
                 style=WIDE, continuous_update=True, **kw)
 
@@ -219,7 +207,7 @@ class NumericalGradientExplorer(Explorer):
 
     def __init__(self, name="book", h=E.BOOK_H):
         E.diff_function(name)  # an unknown name: the KeyError that lists the known ones
-        h = _check_range("h", h, E.H_MIN, E.H_MAX)
+        h = require_number("h", h, E.H_MIN, E.H_MAX, what=SLIDER_RANGE)
         self.function = widgets.Dropdown(
             options=[(fn.label, key) for key, fn in E.DIFF_FUNCTIONS.items()], value=name,
             description="function", style=WIDE, layout=widgets.Layout(width="30em"))

@@ -228,8 +228,8 @@ def test_an_empty_batch_is_refused_by_both_methods():
     x, t = np.random.default_rng(4).random((3, 12)), np.array([2, 0, 1])
     net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1)
     for method in ("batched", "loop"):
-        with pytest.raises(ValueError, match=r"gradient_check needs a batch of at least one "
-                                             r"sample; got x of shape \(0, 12\)"):
+        with pytest.raises(ValueError, match=r"gradient_check needs at least one sample "
+                                             r"in x; got x of shape \(0, 12\)"):
             gradient_check(net, x[:0], t[:0], method=method)
     with pytest.raises(ValueError, match="at least one sample"):
         batched_numerical_gradient(net, x[:0], t[:0])
@@ -242,10 +242,10 @@ def test_a_nudge_lost_to_rounding_is_refused_by_both_methods():
     net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1, dtype=np.float32)
     assert gradient_check(net, x, t)["W1"].max_rel < 1  # float32 works, if roughly
     net.params["b2"][3] = 5000.0
-    with pytest.raises(ValueError, match=r"lost in float32: params\['b2'\]\[3\] = 5000.0"):
-        gradient_check(net, x, t)
-    with pytest.raises(ValueError, match=r"lost in float32: x\[3\] = 5000.0"):
-        gradient_check(net, x, t, method="loop")
+    for method in ("batched", "loop"):
+        with pytest.raises(ValueError, match=r"lost in float32: params\['b2'\]\[3\] = 5000.0"
+                                             r".*Use float64"):
+            gradient_check(net, x, t, method=method)
 
 
 def test_a_gradient_that_forgets_a_key_fails_the_check():

@@ -75,7 +75,8 @@ def test_accuracy_chunked_equals_unchunked_and_accepts_one_hot():
     assert labels.shape == (25,)
     np.testing.assert_array_equal(labels, net.predict(x).argmax(axis=1))
     assert net.predict_labels(x[:0]).shape == (0,)
-    with pytest.raises(ValueError, match=r"at least one input; got x of shape \(0, 12\)"):
+    with pytest.raises(ValueError, match=r"accuracy needs at least one sample in x; got x of "
+                                         r"shape \(0, 12\)"):
         net.accuracy(x[:0], t[:0])
 
 
@@ -109,7 +110,7 @@ def test_accuracy_names_the_shape_of_x_as_passed():
     net = TwoLayerNet(12, 6, 4, rng=1)
     # one image without its batch axis was taken for 12 one-pixel inputs, and the error
     # blamed the targets ("expected 12 targets for 12 inputs; got 1")
-    with pytest.raises(ValueError, match=r"accuracy expected x of shape \(N, 12\), or \(N, "
+    with pytest.raises(ValueError, match=r"Affine expected input of shape \(N, 12\) .*, or \(N, "
                                          r"\.\.\.\) with 12 values per sample; got shape "
                                          r"\(12,\) \(for one sample, pass x\[np.newaxis\]\)"):
         net.accuracy(x[0], t[:1])

@@ -1,4 +1,5 @@
 import copy
+import fractions
 import threading
 import time
 
@@ -304,7 +305,8 @@ def test_overlapping_runs_keep_one_blas_thread_until_the_last_ends_then_give_it_
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "1", True])
 def test_bad_blas_threads_are_reported(bad):
     x, t, xt, tt = toy_data()
-    with pytest.raises(ValueError, match=r"blas_threads must be a positive int or None; got"):
+    error = TypeError if isinstance(bad, (str, bool)) else ValueError  # not a number at all
+    with pytest.raises(error, match=r"blas_threads must be a whole number"):
         train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5, blas_threads=bad)
 
 
@@ -338,32 +340,51 @@ def test_empty_eval_indices_are_refused_before_training():
 # --- arguments that do not fit are refused before the first update ---------------------
 
 
-def refused_before_training(match, *args, **kwargs):
-    """train(net, *args, **kwargs) raises ValueError matching ``match``, net untouched."""
+def refused_before_training(match, *args, error=ValueError, **kwargs):
+    """train(net, *args, **kwargs) raises ``error`` matching ``match``, net untouched."""
     net = TwoLayerNet(8, 4, 2, rng=0)
     before = {key: value.copy() for key, value in net.params.items()}
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         train(net, *args, **{"iters_num": 5, "verbose": False, **kwargs})
     for key, value in before.items():
         np.testing.assert_array_equal(net.params[key], value, err_msg=key)
 
 
-@pytest.mark.parametrize(("setting", "value", "match"), [
+@pytest.mark.parametrize(("setting", "value", "error", "match"), [
     # 0 used to return an empty history; negatives failed with "negative dimensions"
-    ("iters_num", 0, "iters_num must be a positive int; got 0"),
-    ("iters_num", -3, "iters_num must be a positive int; got -3"),
-    ("iters_num", 3.0, "iters_num must be a positive int; got 3.0"),
-    ("batch_size", 0, "batch_size must be a positive int; got 0"),  # was ZeroDivisionError
-    ("batch_size", -1, "batch_size must be a positive int; got -1"),
-    ("batch_size", True, "batch_size must be a positive int; got True"),
+    ("iters_num", 0, ValueError, "iters_num must be a whole number of at least 1, got 0"),
+    ("iters_num", -3, ValueError, "iters_num must be a whole number of at least 1, got -3"),
+    ("iters_num", 3.5, ValueError, r"iters_num must be a whole number of at least 1, got 3\.5"),
+    # was ZeroDivisionError
+    ("batch_size", 0, ValueError, "batch_size must be a whole number of at least 1, got 0"),
+    ("batch_size", -1, ValueError, "batch_size must be a whole number of at least 1, got -1"),
+    ("batch_size", True, TypeError, r"batch_size must be a whole number, got True \(bool\)"),
     # -0.1 silently ran gradient ascent
-    ("learning_rate", -0.1, r"learning_rate must be a finite number >= 0; got -0.1"),
-    ("learning_rate", float("nan"), r"learning_rate must be a finite number >= 0; got nan"),
-    ("learning_rate", "0.1", r"learning_rate must be a finite number >= 0; got '0.1'"),
-    ("callback", 3, "callback must be a function or None; got 3"),
+    ("learning_rate", -0.1, ValueError,
+     r"learning_rate must be a finite number of at least 0, got -0\.1"),
+    ("learning_rate", float("nan"), ValueError,
+     "learning_rate must be a finite number of at least 0, got nan"),
+    ("learning_rate", float("inf"), ValueError,
+     "learning_rate must be a finite number of at least 0, got inf"),
+    ("learning_rate", "0.1", TypeError,
+     r"learning_rate must be a finite number, got '0\.1' \(str\)"),
+    ("callback", 3, TypeError, "callback must be a function or None; got 3"),
 ])
-def test_bad_settings_are_named(setting, value, match):
-    refused_before_training(match, *toy_data(), **{setting: value})
+def test_bad_settings_are_named(setting, value, error, match):
+    refused_before_training(match, *toy_data(), error=error, **{setting: value})
+
+
+def test_settings_may_be_any_kind_of_number():
+    # as the dashboard takes them: 1e4 iterations, a NumPy 0-d array or a Fraction as rate
+    x, t, xt, tt = toy_data()
+    runs = [train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, verbose=False, **settings)
+            for settings in ({"iters_num": 5, "batch_size": 30, "learning_rate": 0.5},
+                             {"iters_num": 5.0, "batch_size": np.int64(30),
+                              "learning_rate": np.array(0.5)},
+                             {"iters_num": 5, "batch_size": 30.0,
+                              "learning_rate": fractions.Fraction(1, 2)})]
+    for run in runs[1:]:
+        assert run.loss == runs[0].loss
 
 
 def test_a_learning_rate_of_zero_is_a_baseline_that_keeps_the_weights():
@@ -378,9 +399,9 @@ def test_a_learning_rate_of_zero_is_a_baseline_that_keeps_the_weights():
 def test_bad_data_is_named_with_the_shape_as_passed():
     x, t, xt, tt = toy_data()
     # an empty x_train failed with "high <= 0"
-    refused_before_training(r"train needs at least one sample in x_train; got shape \(0, 8\)",
-                            x[:0], t[:0], xt, tt)
-    refused_before_training(r"at least one sample in x_test; got shape \(0, 8\)",
+    refused_before_training(r"train needs at least one sample in x_train; got x_train of "
+                            r"shape \(0, 8\)", x[:0], t[:0], xt, tt)
+    refused_before_training(r"at least one sample in x_test; got x_test of shape \(0, 8\)",
                             x, t, xt[:0], tt[:0])
     # float labels were reported with the minibatch's shape (30,), and only once drawn
     refused_before_training(r"t_train: targets must be integer labels .* got dtype float64 "
@@ -395,8 +416,9 @@ def test_bad_data_is_named_with_the_shape_as_passed():
                             x, late, xt, tt)
     refused_before_training(r"x_train must hold one sample per row; got an array of shape "
                             r"\(300,\)", x[:, 0], t, xt, tt)
-    refused_before_training(r"x_test of shape \(100, 7\) does not fit the network: Affine "
-                            r"expected input of shape \(N, 8\)", x, t, xt[:, :7], tt)
+    refused_before_training(r"x_test of shape \(100, 7\) does not fit the network \(its first "
+                            r"row, given to network.predict, raised: Affine expected input of "
+                            r"shape \(N, 8\)", x, t, xt[:, :7], tt)
 
 
 def test_array_likes_train_like_arrays():

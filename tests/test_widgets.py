@@ -441,11 +441,11 @@ def test_unflattened_images_and_one_hot_labels_work_too(data):
     (W.shopping_explorer, {"apple": 1000}, "apple must be a whole number from 0 to 300"),
     (W.shopping_explorer, {"apple": 120.5}, "apple must be a whole number from 0 to 300"),
     (W.shopping_explorer, {"orange_num": -1}, "orange_num must be a whole number from 0 to 10"),
-    (W.shopping_explorer, {"tax": 8}, "tax must be a number from 1 to 1.5"),
-    (W.activation_explorer, {"x": 10}, "x must be a number from -6 to 6"),
-    (W.activation_explorer, {"dout": float("nan")}, "dout must be a number from -2 to 2"),
-    (W.numerical_gradient_explorer, {"h": 1}, "h must be a number from 1e-12 to 0.1"),
-    (W.numerical_gradient_explorer, {"h": 0}, "h must be a number from 1e-12 to 0.1"),
+    (W.shopping_explorer, {"tax": 8}, "tax must be a finite number from 1 to 1.5"),
+    (W.activation_explorer, {"x": 10}, "x must be a finite number from -6 to 6"),
+    (W.activation_explorer, {"dout": float("nan")}, "dout must be a finite number from -2 to 2"),
+    (W.numerical_gradient_explorer, {"h": 1}, "h must be a finite number from 1e-12 to 0.1"),
+    (W.numerical_gradient_explorer, {"h": 0}, "h must be a finite number from 1e-12 to 0.1"),
 ])
 def test_a_starting_value_off_its_slider_is_an_error_not_clamped(make, kwargs, message):
     # a slider would have shown 300 for apple=1000 (and computed with it), 120 for 120.5
@@ -498,10 +498,24 @@ def test_look_inside_counts_a_negative_index_from_the_end_and_refuses_one_off_th
 
 @pytest.mark.parametrize("setting, value, message", [
     ("hidden_size", 300, "hidden_size must be a whole number from 10 to 200"),
-    ("learning_rate", 2, "learning_rate must be a number from 0.001 to 1"),
+    ("learning_rate", 2, "learning_rate must be a finite number from 0.001 to 1"),
     ("iters_num", 50, "iters_num must be a whole number from 100 to 20000"),
 ])
 def test_dashboard_settings_off_their_sliders_are_errors(data, setting, value, message):
     with pytest.raises(ValueError, match=re.escape(f"{message} (the range of its slider), "
                                                    f"got {value}")):
         W.training_dashboard(*data, **{setting: value})
+
+
+def test_dashboard_takes_the_ends_of_its_sliders_and_refuses_a_batch_of_nothing(data):
+    edges = [{"hidden_size": 10, "learning_rate": 0.001, "iters_num": 100},
+             {"hidden_size": 200, "learning_rate": 1.0, "iters_num": 20000}]
+    for settings in edges:
+        dash = W.training_dashboard(*data, **settings)
+        assert (dash.hidden_size.value, dash.iters.value) == (settings["hidden_size"],
+                                                              settings["iters_num"])
+        assert dash.learning_rate.value == pytest.approx(settings["learning_rate"])
+    # batch_size=0 used to fail only in the note's epoch length, with ZeroDivisionError
+    with pytest.raises(ValueError, match=r"batch_size must be a whole number of at least 1, "
+                                         r"got 0"):
+        W.training_dashboard(*data, batch_size=0)

@@ -1,0 +1,80 @@
+"""Argument checks shared by the layers, the gradient checks, ``train`` and the widgets.
+
+Each raises an error that names what was expected and what came, so that a slip shows up
+where it was made, not as a NumPy error three calls further on, or as a silently wrong
+number. Lesson 3 meets the first of them in ``MulLayer.backward``.
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["require_forward", "require_number", "require_bools", "require_samples",
+           "require_same_keys"]
+
+
+def require_forward(layer, attribute):
+    """RuntimeError unless ``layer.forward`` has run (it sets ``attribute``) (lesson 3)."""
+    if getattr(layer, attribute) is None:
+        name = type(layer).__name__
+        raise RuntimeError(
+            f"{name}.backward() was called before {name}.forward(): the backward pass "
+            "needs the values the forward pass stores"
+        )
+
+
+def require_number(name, value, low=-math.inf, high=math.inf, *, whole=False, what=None):
+    """``value`` as a float (an int if ``whole``), once it is a finite number in [low, high].
+
+    A NumPy scalar or 0-d array counts as a number; a bool or a string does not (TypeError).
+    ``what`` says where the range comes from ("the range of its slider"). Widgets need
+    this because a slider clamps a value off its range, or rounds a fraction, without a
+    word: opened with apple=1000 it would show 300 and compute with it.
+    """
+    kind = "a whole number" if whole else "a finite number"
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {kind}, got {value!r} ({type(value).__name__})")
+    if not (math.isfinite(value) and low <= value <= high) or (whole and value != int(value)):
+        if math.isfinite(high):
+            bounds = f" from {low:g} to {high:g}"
+        else:
+            bounds = f" of at least {low:g}" if math.isfinite(low) else ""
+        where = f" ({what})" if what else ""
+        raise ValueError(f"{name} must be {kind}{bounds}{where}, got {value!r}")
+    return int(value) if whole else float(value)
+
+
+def require_bools(caller, **flags):
+    """TypeError unless every flag is True or False (a NumPy bool too).
+
+    A string passes any truth test: load_mnist(normalize="False") would normalize.
+    """
+    for name, value in flags.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{caller}'s {name} must be True or False, got {value!r} "
+                            f"({type(value).__name__})")
+
+
+def require_samples(x, caller, name="x"):
+    """ValueError unless x holds at least one sample (row): a mean of nothing is no loss."""
+    if np.ndim(x) == 0 or len(x) == 0:
+        raise ValueError(f"{caller} needs at least one sample in {name}; got {name} of shape "
+                         f"{np.shape(x)}")
+
+
+def require_same_keys(got, expected, got_name, expected_name, consequence=""):
+    """ValueError naming the keys ``got`` lacks and has extra compared with ``expected``.
+
+    A gradient forgotten for one parameter would otherwise look like a passed check, or
+    leave a training step half done.
+    """
+    if got.keys() != expected.keys():
+        missing = [key for key in expected if key not in got]
+        extra = [key for key in got if key not in expected]
+        differences = ([f"lack {missing}"] if missing else []) + (
+            [f"have extra {extra}"] if extra else [])
+        raise ValueError(f"{got_name} {' and '.join(differences)}, compared with "
+                         f"{expected_name} {list(expected)}{consequence}")
