@@ -92,6 +92,7 @@ def as_label_indices(t, num_classes, count=None):
 
 def _label_indices(t, num_classes):
     if t.ndim == 2 and t.shape[1] == num_classes:
+        _check_distributions(t, _sum_tolerance(t))
         return t.argmax(axis=1)
     if t.ndim > 1 or not np.issubdtype(t.dtype, np.integer):
         raise ValueError(
@@ -143,23 +144,45 @@ def _batched(y, t):
 
 
 def _one_hot_rows(t, dtype):
-    """(N, C) targets as ``dtype``, after checking that each row is a distribution.
-
-    One-hot rows and soft labels are both non-negative rows that sum to 1; a row of label
-    values, or rows set to 1 everywhere by a slip of the index, would give a wrong loss.
-    """
+    """(N, C) targets as ``dtype``, after checking that each row is a distribution."""
+    # the tolerance comes before the cast: float16 soft labels cast to float64 keep
+    # float16's rounding (ten 0.1s sum to 0.99976)
+    tolerance = _sum_tolerance(t, dtype)
     # integer one-hot rows would promote float32 scores to float64
     t = t.astype(dtype, copy=False)
-    tolerance = max(1e-6, t.shape[1] * np.finfo(dtype).eps)
+    _check_distributions(t, tolerance)
+    return t
+
+
+def _sum_tolerance(t, *dtypes):
+    """How far a row sum of t may miss 1: a rounding per class in the coarsest float dtype."""
+    floats = [np.finfo(d).eps for d in (t.dtype, *dtypes) if np.dtype(d).kind == "f"]
+    return max(1e-6, t.shape[1] * max(floats, default=np.finfo(np.float64).eps))
+
+
+def _check_distributions(t, tolerance):
+    """Raise ValueError unless every row of the (N, C) targets t is non-negative and sums to 1.
+
+    One-hot rows and soft labels are both such rows; a row of label values, or rows set to 1
+    everywhere by a slip of the index, would give a wrong loss or label.
+    """
+    if t.size == 0:
+        return
     sums = t.sum(axis=1)
     # written as "not (all good)" so that a nan in t fails too
     if not (t.min() >= 0 and np.abs(sums - 1).max() <= tolerance):
         bad = int(np.argmax((t < 0).any(axis=1) | ~(np.abs(sums - 1) <= tolerance)))
         raise ValueError(
             "one-hot targets must be rows of non-negative numbers that sum to 1; "
-            f"row {bad} is {t[bad]} (sum {sums[bad]:g}); class labels go in an array of shape (N,)"
+            f"row {bad} is {t[bad]} (sum {_number(sums[bad])}); "
+            "class labels go in an array of shape (N,)"
         )
-    return t
+
+
+def _number(v):
+    """A NumPy scalar in the fewest digits that tell it apart in its own dtype: 1.0000001
+    for float32's next number after 1, which ``:g`` would print as 1; 3 rather than 3.0."""
+    return str(v).removesuffix(".0")
 
 
 def cross_entropy_error(y, t):

@@ -176,3 +176,40 @@ def test_a_loss_of_no_samples_or_no_classes_names_the_shape(loss, shape):
     with pytest.raises(ValueError, match=rf"at least one sample.*shape {shape}".replace("(", r"\(")
                        .replace(")", r"\)")):
         loss(np.zeros(shape), np.zeros(shape[0], dtype=int))
+
+
+@pytest.mark.parametrize("row, shown", [
+    ([1.0, 1.0, 1.0], r"\[1\. 1\. 1\.\] \(sum 3\)"),
+    ([1.5, -0.5, 0.0], r"\[ 1\.5 -0\.5  0\. \] \(sum 1\)"),  # sums to 1, is no distribution
+    ([np.nan, 0.0, 1.0], r"\[nan  0\.  1\.\] \(sum nan\)"),
+], ids=["rows of ones", "negative", "nan"])
+def test_as_label_indices_checks_one_hot_rows_and_names_the_bad_one(row, shown):
+    # train checks all of t_train with it before the first step; an unchecked argmax let
+    # a bad row through until a minibatch drew it
+    from bpcourse.functions import as_label_indices
+
+    t = np.eye(3)[np.arange(300) % 3]
+    t[250] = row
+    with pytest.raises(ValueError, match=r"sum to 1; row 250 is " + shown):
+        as_label_indices(t, 3)
+
+
+def test_as_label_indices_takes_integer_one_hot_and_soft_rows_and_no_rows():
+    from bpcourse.functions import as_label_indices
+
+    labels = np.array([2, 0, 1])
+    assert as_label_indices(np.eye(3, dtype=np.uint8)[labels], 3).tolist() == [2, 0, 1]
+    soft = np.array([[0.1, 0.2, 0.7], [0.5, 0.3, 0.2]], dtype=np.float16)
+    assert as_label_indices(soft, 3).tolist() == [2, 0]
+    assert as_label_indices(np.zeros((0, 3)), 3).shape == (0,)
+
+
+def test_float16_soft_labels_with_float64_scores_keep_float16s_tolerance():
+    # ten float16 0.1s sum to 0.99976: float16's rounding, not a wrong row
+    t = np.full((2, 10), 0.1, dtype=np.float16)
+    assert abs(float(t.astype(np.float64).sum(axis=1)[0]) - 1) > 1e-4
+    x = np.random.default_rng(2).normal(size=(2, 10))
+    loss, _ = softmax_cross_entropy(x, t)
+    expected = -(t.astype(np.float64) * log_softmax(x)).sum(axis=1).mean()
+    assert loss == pytest.approx(expected, rel=1e-12)
+    assert cross_entropy_error(softmax(x), t) == pytest.approx(expected, rel=1e-12)
