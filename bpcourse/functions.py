@@ -201,7 +201,8 @@ def cross_entropy_error(y, t):
     if not (y.min() >= 0 and y.max() <= 1):  # "not": a nan fails too
         raise ValueError(
             "cross_entropy_error expects probabilities in [0, 1] (softmax's output); got "
-            f"values from {y.min():g} to {y.max():g}. For scores use softmax_cross_entropy"
+            f"values from {_number(y.min())} to {_number(y.max())}. For scores use "
+            "softmax_cross_entropy"
         )
     tiny = np.finfo(y.dtype).tiny
     if labels is None:

@@ -213,3 +213,10 @@ def test_float16_soft_labels_with_float64_scores_keep_float16s_tolerance():
     expected = -(t.astype(np.float64) * log_softmax(x)).sum(axis=1).mean()
     assert loss == pytest.approx(expected, rel=1e-12)
     assert cross_entropy_error(softmax(x), t) == pytest.approx(expected, rel=1e-12)
+
+
+def test_cross_entropy_names_a_probability_just_above_one_in_full():
+    y = np.array([[np.nextafter(np.float32(1), np.float32(2)), 0.0]], dtype=np.float32)
+    # ":g" printed it as 1, which hid the value at fault
+    with pytest.raises(ValueError, match=r"from 0 to 1\.0000001\."):
+        cross_entropy_error(y, [0])
