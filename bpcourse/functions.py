@@ -80,9 +80,10 @@ def softmax(x):
 def as_label_indices(t, num_classes, count=None):
     """Turn targets into a 1-D array of class indices (lesson 5: SoftmaxWithLoss takes both).
 
-    t: (N,) integer labels or (N, C) one-hot rows. Raises ValueError if they do not fit
-    ``num_classes`` classes, or if ``count`` (the number of inputs they belong to) is given
-    and N differs from it.
+    t: (N,) integer labels or (N, C) one-hot rows; soft labels (rows that are distributions)
+    give the class of their largest entry. Raises ValueError if labels do not fit
+    ``num_classes`` classes, if a row is not non-negative with sum 1 (its index is named), or
+    if ``count`` (the number of inputs they belong to) is given and N differs from it.
     """
     labels = _label_indices(np.asarray(t), num_classes)
     if count is not None and labels.shape[0] != count:
@@ -191,11 +192,11 @@ def cross_entropy_error(y, t):
     The book's ``cross_entropy_error``, kept for its readers: lesson 5 computes the loss
     from the scores with ``softmax_cross_entropy`` instead, which never takes log(0).
 
-    y: (C,) or (N, C) probabilities, each in [0, 1]. t: one-hot (or soft) rows of y's
-    shape, each summing to 1, or (N,) label indices. Returns a scalar. A zero probability
-    for the true class gives a large finite loss (log of the smallest positive float)
-    instead of inf: the book adds 1e-7 for the same reason, but that shifts every loss a
-    little.
+    y: (C,) or (N, C) probabilities, each in [0, 1]. t: one-hot rows of y's shape, or soft
+    labels (rows that are distributions), checked to be non-negative and sum to 1; or (N,)
+    label indices. Returns a scalar. A zero probability for the true class gives a large
+    finite loss (log of the smallest positive float) instead of inf: the book adds 1e-7 for
+    the same reason, but that shifts every loss a little.
     """
     y, onehot, labels = _batched(_as_float_array(y), t)
     if not (y.min() >= 0 and y.max() <= 1):  # "not": a nan fails too
@@ -214,10 +215,11 @@ def cross_entropy_error(y, t):
 def softmax_cross_entropy(x, t, reduction="mean"):
     """Cross-entropy of softmax(x), computed from the scores x by log-sum-exp (lesson 5).
 
-    x: (C,) or (N, C) scores; t: one-hot like x or (N,) labels. Returns (loss, y) with y the
-    softmax probabilities, always of shape (N, C): a (C,) x counts as a batch of one, so y
-    is then (1, C). Working from x avoids log(softmax) underflowing to log(0) and needs no
-    epsilon. SoftmaxWithLoss (lesson 5) is built on it.
+    x: (C,) or (N, C) scores; t: (N,) labels, or rows of x's shape, one-hot or soft labels
+    (each row a distribution: checked to be non-negative and sum to 1). Returns (loss, y)
+    with y the softmax probabilities, always of shape (N, C): a (C,) x counts as a batch of
+    one, so y is then (1, C). Working from x avoids log(softmax) underflowing to log(0) and
+    needs no epsilon. SoftmaxWithLoss (lesson 5) is built on it.
 
     reduction="mean" (the default) makes loss the mean over the batch, a scalar;
     reduction="none" gives each sample's own loss, shape (N,), which a batched gradient
