@@ -275,11 +275,13 @@ def affine_graph(X, W, B):
 def softmax_with_loss_graph(a=(0.3, 2.9, 4.0), t=(0, 0, 1)):
     """Softmax-with-Loss as one node (lesson 5): scores a1..aC and labels -> L.
 
-    ``t`` is C one-hot values (input nodes t1..tC) or one class label such as (2,) (an input
+    ``t`` is C one-hot values (input nodes t1..tC) or one class label, 2 or (2,) (an input
     node labelled t).
     """
     g = Graph()
     scores = [g.input(v, f"a{i}") for i, v in enumerate(a, 1)]
+    if np.ndim(t) == 0:
+        t = (t,)
     if len(t) == 1:
         labels = [g.input(t[0], "t")]
     else:

@@ -228,6 +228,9 @@ def test_softmax_with_loss_graph_takes_a_single_class_label():
     for k in (1, 2, 3):
         assert label[f"a{k}"].grad == pytest.approx(one_hot[f"a{k}"].grad, rel=1e-15)
     assert label["t"].grad is None
+    bare = G.softmax_with_loss_graph(a, 2)  # a plain int is that same single label
+    assert bare.run() == pytest.approx(one_hot.run(), rel=1e-15)
+    assert bare["t"].value == 2
 
 
 def test_softmax_with_loss_graph_with_the_wrong_number_of_labels_says_so():
