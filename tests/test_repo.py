@@ -3,6 +3,8 @@
 import configparser
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -220,3 +222,14 @@ def test_text_files_keep_lf_line_endings_even_in_a_windows_checkout():
                  ROOT / "tests" / "nbval-sanitize.cfg", *ROOT.glob("notebooks/*.ipynb"),
                  *ROOT.glob("bpcourse/*.py"), *ROOT.glob("tests/*.py")]:
         assert b"\r\n" not in path.read_bytes(), path
+
+
+def test_git_applies_the_lf_rules_to_notebooks_sources_and_scripts():
+    # the bytes test above can only see LF on Linux; git itself says which rule applies
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("needs git and a git checkout (no git, or no .git folder here)")
+    paths = [f"notebooks/{NOTEBOOKS[0]}", f"notebooks/{NOTEBOOKS[-1]}", "bpcourse/functions.py",
+             "tests/test_repo.py", ".ci/run", "binder/postBuild"]
+    out = subprocess.run(["git", "check-attr", "eol", "--", *paths], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [f"{path}: eol: lf" for path in paths], out
