@@ -220,3 +220,20 @@ def test_cross_entropy_names_a_probability_just_above_one_in_full():
     # ":g" printed it as 1, which hid the value at fault
     with pytest.raises(ValueError, match=r"from 0 to 1\.0000001\."):
         cross_entropy_error(y, [0])
+
+
+def test_float32_soft_labels_give_the_float64_loss_to_float32_precision():
+    # another network's float32 probabilities as targets: rounding leaves their sums off 1
+    rng = np.random.default_rng(0)
+    off = 0
+    for _ in range(7):
+        teacher = softmax(rng.normal(size=(3, 10)).astype(np.float32))
+        x = rng.normal(size=(3, 10)).astype(np.float32)
+        off += np.count_nonzero(teacher.sum(axis=1, dtype=np.float32) != 1)
+        loss, y = softmax_cross_entropy(x, teacher)
+        t64, x64 = teacher.astype(np.float64), x.astype(np.float64)
+        expected = -(t64 * (x64 - np.log(np.exp(x64).sum(axis=1, keepdims=True)))).sum() / 3
+        assert loss.dtype == y.dtype == np.float32
+        assert loss == pytest.approx(expected, rel=1e-6)
+        assert cross_entropy_error(y, teacher) == pytest.approx(expected, rel=1e-6)
+    assert off > 0  # the tolerance was needed
