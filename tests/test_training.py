@@ -414,6 +414,10 @@ def test_bad_data_is_named_with_the_shape_as_passed():
     late[123] = 2
     refused_before_training(r"t_train: labels must lie in 0..1; got values from 0 to 2",
                             x, late, xt, tt)
+    # a bad one-hot row was found only when a minibatch drew it, after updates, as "row 0"
+    onehot = np.eye(2)[t]
+    onehot[250] = 1
+    refused_before_training(r"t_train: .*row 250 is \[1\. 1\.\] \(sum 2\)", x, onehot, xt, tt)
     refused_before_training(r"x_train must hold one sample per row; got an array of shape "
                             r"\(300,\)", x[:, 0], t, xt, tt)
     refused_before_training(r"x_test of shape \(100, 7\) does not fit the network \(its first "
