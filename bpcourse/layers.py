@@ -207,8 +207,9 @@ class Affine:
 class SoftmaxWithLoss:
     """Softmax followed by the cross-entropy loss, as one layer (lesson 5).
 
-    forward(x, t): scores x (N, C) or (C,); targets t one-hot like x, or (N,) label indices.
-    Returns the mean loss (a scalar). backward(dout=1) returns dx, same shape as x:
+    forward(x, t): scores x (N, C) or (C,); targets t one-hot like x (or soft labels: rows
+    that sum to 1, which are checked), or (N,) label indices. Returns the mean loss (a
+    scalar). backward(dout=1) returns dx, same shape as x:
     (y - t) * dout / N, with y = softmax(x).
 
     The loss comes from the scores by log-sum-exp, not as log(y + 1e-7): the book's epsilon
