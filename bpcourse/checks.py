@@ -37,11 +37,15 @@ def require_number(name, value, low=-math.inf, high=math.inf, *, whole=False, wh
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be {kind}, got {value!r} ({type(value).__name__})")
-    if not (math.isfinite(value) and low <= value <= high) or (whole and value != int(value)):
-        if math.isfinite(high):
+    # an int is finite however large (math.isfinite would overflow on 10**400)
+    finite = isinstance(value, numbers.Integral) or math.isfinite(value)
+    if not (finite and low <= value <= high) or (whole and value != int(value)):
+        if math.isfinite(low) and math.isfinite(high):
             bounds = f" from {low:g} to {high:g}"
+        elif math.isfinite(low) or math.isfinite(high):
+            bounds = f" of at least {low:g}" if math.isfinite(low) else f" of at most {high:g}"
         else:
-            bounds = f" of at least {low:g}" if math.isfinite(low) else ""
+            bounds = ""
         where = f" ({what})" if what else ""
         raise ValueError(f"{name} must be {kind}{bounds}{where}, got {value!r}")
     return int(value) if whole else float(value)

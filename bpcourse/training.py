@@ -56,9 +56,10 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     Each iteration draws batch_size rows at random with replacement, as the book does, so
     batch_size may exceed N. iters_num and batch_size must be whole numbers >= 1,
     learning_rate a finite number >= 0 (0 leaves the weights as they are: a baseline).
-    Arguments that do not fit raise ValueError (TypeError if not a number) before the
-    first update; so does a ``gradient`` whose keys differ from those of ``params``,
-    before that step changes any parameter.
+    Arguments that do not fit raise ValueError (TypeError for a setting that is not a
+    number, or a callback that cannot be called) before the first update; so does a
+    ``gradient`` whose keys differ from those of ``params``, before that step changes any
+    parameter.
 
     Four choices make it fast without changing the maths: all minibatch indices are drawn
     up front (one call to the generator instead of 10000); the loss recorded is the one the
