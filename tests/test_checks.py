@@ -48,6 +48,12 @@ def test_a_number_out_of_range_names_the_range(value, kwargs, message):
     assert str(caught.value) == message
 
 
+def test_the_bounds_themselves_are_in_range():
+    # learning_rate 0 (a baseline run) and a slider's end values are allowed
+    assert require_number("n", 0, 0, 10) == 0.0
+    assert require_number("n", 10, 0, 10, whole=True) == 10
+
+
 def test_a_huge_int_is_out_of_range_not_an_overflow():
     with pytest.raises(ValueError, match="of at most 10"):
         require_number("n", 10**400, high=10)

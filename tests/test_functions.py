@@ -108,6 +108,12 @@ def test_scores_of_more_than_two_dimensions_are_refused_by_shape(loss):
         loss(np.full((2, 3, 4), 0.25), np.array([0, 1]))
 
 
+@pytest.mark.parametrize("loss", [cross_entropy_error, softmax_cross_entropy])
+def test_a_single_number_as_scores_is_refused_by_shape(loss):
+    with pytest.raises(ValueError, match=r"\(C,\) or \(N, C\); got shape \(\)"):
+        loss(0.5, 0)
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.int64])
 def test_as_label_indices_checks_the_range_of_signed_and_unsigned_labels(dtype):
     from bpcourse.functions import as_label_indices
@@ -213,6 +219,31 @@ def test_float16_soft_labels_with_float64_scores_keep_float16s_tolerance():
     expected = -(t.astype(np.float64) * log_softmax(x)).sum(axis=1).mean()
     assert loss == pytest.approx(expected, rel=1e-12)
     assert cross_entropy_error(softmax(x), t) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("y", [[[0.5, np.nan]], [np.nan, 0.5]], ids=["batch", "one sample"])
+@pytest.mark.parametrize("label", [0, 1])
+def test_cross_entropy_refuses_nan_probabilities_whichever_class_is_true(y, label):
+    # a nan from a broken softmax must not become a finite loss because the true class's
+    # probability happens to be a number
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*from nan"):
+        cross_entropy_error(np.array(y), [label])
+
+
+@pytest.mark.parametrize("loss", [cross_entropy_error, softmax_cross_entropy])
+def test_a_target_row_off_by_a_typo_is_refused(loss):
+    # 0.5005 for 0.5: rounding explains 1e-15 here, not 5e-4
+    with pytest.raises(ValueError, match=r"row 0 is \[0\.5    0\.5005\] \(sum 1\.0005\)"):
+        loss(np.full((1, 2), 0.5), np.array([[0.5, 0.5005]]))
+
+
+def test_float64_soft_labels_with_float16_scores_get_float16s_tolerance():
+    # the labels are cast to the scores' float16, where this row sums to 0.9995
+    t = np.array([[0.07, 0.531, 0.399]])
+    assert abs(float(t.astype(np.float16).astype(np.float64).sum()) - 1) > 1e-4
+    loss, y = softmax_cross_entropy(np.zeros((1, 3), np.float16), t)
+    assert y.dtype == np.float16
+    assert float(loss) == pytest.approx(np.log(3), rel=1e-3)
 
 
 def test_cross_entropy_names_a_probability_just_above_one_in_full():

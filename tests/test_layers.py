@@ -393,6 +393,9 @@ def test_mul_and_add_layers_compute_on_lists_elementwise():
     (Affine(np.zeros((6, 3)), np.zeros(3)), (np.zeros((2, 6)),)),
     (MulLayer(), (np.zeros(3), 2.0)),
     (AddLayer(), (np.zeros(3), 2.0)),
+    # lesson 3's shopping bill: scalars, whose expected dout shape () is None's shape too
+    (MulLayer(), (100, 2)),
+    (AddLayer(), (200.0, 450.0)),
 ])
 def test_a_none_dout_is_named_with_its_likely_cause(layer, inputs):
     layer.forward(*inputs)
