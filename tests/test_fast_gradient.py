@@ -135,6 +135,8 @@ def test_float32_network_gets_float32_gradients():
     net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1, dtype=np.float32)
     grads = batched_numerical_gradient(net, x, t)
     assert all(g.dtype == np.float32 for g in grads.values())
+    # the loop too: the two methods must give the same kind of answer
+    assert all(g.dtype == np.float32 for g in net.numerical_gradient(x, t).values())
 
 
 def test_gradient_check_methods_and_errors():
@@ -159,14 +161,24 @@ def test_gradient_check_methods_and_errors():
         gradient_check(net, x, t)
 
 
-def test_a_nan_loss_is_named_not_blamed_on_the_network():
+def nan_weight(net):
+    net.params["W2"][0, 0] = np.nan
+
+
+def huge_biases(net):
+    net.params["b2"][:] = [1e308, -1e308, -1e308, -1e308]  # scores 2e308 apart: loss inf
+
+
+@pytest.mark.parametrize("diverge, shown", [(nan_weight, "nan"), (huge_biases, "inf")])
+def test_a_loss_that_is_not_finite_is_named_not_blamed_on_the_network(diverge, shown):
     x, t = np.random.default_rng(4).random((3, 12)), np.array([2, 0, 1])
     net = TwoLayerNet(12, 6, 4, weight_init_std=0.5, rng=1)
-    net.params["W2"][0, 0] = np.nan  # as if training had diverged
+    diverge(net)  # as if training had diverged
     for method in ("batched", "loop"):
-        with pytest.raises(ValueError, match=r"network.loss\(x, t\) is nan: a gradient check "
-                                             "needs a finite loss"):
-            gradient_check(net, x, t, method=method)
+        with pytest.raises(ValueError, match=rf"network.loss\(x, t\) is {shown}: a gradient "
+                                             "check needs a finite loss"):
+            with np.errstate(over="ignore"):
+                gradient_check(net, x, t, method=method)
 
 
 def test_networks_the_batched_method_would_get_wrong_are_refused():
@@ -196,6 +208,14 @@ def test_networks_the_batched_method_would_get_wrong_are_refused():
     net.layers["Relu2"] = Relu()
     net.layers["Affine3"] = Affine(net.params["W2"], np.zeros(4))
     net.params["b3"] = net.layers["Affine3"].b
+    with pytest.raises(TypeError, match="shares one with an earlier layer"):
+        batched_numerical_gradient(net, x, t)
+    # or only its b
+    net = TwoLayerNet(12, 4, 4, weight_init_std=0.5, rng=1)
+    net.layers["Relu2"] = Relu()
+    net.layers["Affine3"] = Affine(np.random.default_rng(0).normal(size=(4, 4)),
+                                   net.params["b2"])
+    net.params["W3"] = net.layers["Affine3"].W
     with pytest.raises(TypeError, match="shares one with an earlier layer"):
         batched_numerical_gradient(net, x, t)
 

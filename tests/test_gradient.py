@@ -40,12 +40,24 @@ def test_numerical_gradient_rejects_integer_or_non_arrays():
         numerical_gradient(lambda v: 0.0, [1.0, 2.0])
 
 
+@pytest.mark.parametrize("h", [0, -1e-4, float("nan")])
+def test_a_step_that_is_not_small_and_positive_is_refused(h):
+    with pytest.raises(ValueError, match=rf"h must be a small positive number, such as 1e-4; "
+                                         rf"got {h}"):
+        numerical_gradient(lambda v: float(np.sum(v**2)), np.array([1.0]), h=h)
+
+
 def test_compare_gradients_reports_mean_abs_and_relative_error():
     a = {"W": np.array([1.0, 2.0, -4.0])}
     n = {"W": np.array([1.0, 2.5, -4.0])}
     diff = compare_gradients(a, n)["W"]
     assert diff.mean_abs == pytest.approx(0.5 / 3)
     assert diff.max_rel == pytest.approx(0.5 / 4)
+    # scaled by the larger of the two, whichever it is: 9 / 10, not 9 / 1
+    assert compare_gradients({"W": np.array([10.0])}, {"W": np.array([1.0])})["W"].max_rel \
+        == pytest.approx(0.9)
+    # two zero gradients agree: 0, not 0 / 0
+    assert compare_gradients({"W": np.zeros(3)}, {"W": np.zeros(3)})["W"].max_rel == 0.0
     with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
         compare_gradients(a, {"W": np.zeros(2)})
     # shapes that broadcast would give numbers, wrong ones: refused all the same
@@ -88,6 +100,12 @@ def test_a_nudge_that_rounds_away_is_refused_not_measured_as_zero(dtype, value, 
                                          rf"1 of 2 entries of x.*Use {fix}"):
         numerical_gradient(lambda v: float(np.sum(v.astype(np.float64) ** 2)), x)
     assert x.tobytes() == before
+    # where only one side of the nudge rounds away (2048 + 1e-4 is 2048 in float32, but
+    # 2048 - 1e-4 is not), the quotient would be half the slope: refused too
+    for lone in (2048.0, -2048.0):
+        with pytest.raises(ValueError, match=rf"lost in float32: x\[0\] = {lone}"):
+            numerical_gradient(lambda v: float(np.sum(v.astype(np.float64) ** 2)),
+                               np.array([lone], dtype=np.float32))
     # closer to 0 the nudge survives (rounded to the dtype), and the slope is measured
     assert numerical_gradient(lambda v: float(v[0]), np.array([kept], dtype=dtype))[0] > 0.5
 

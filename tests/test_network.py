@@ -28,6 +28,7 @@ def test_seed_makes_weights_reproducible_and_dtype_is_chosen():
     assert not np.array_equal(a.params["W1"], c.params["W1"])
     f32 = TwoLayerNet(5, 4, 3, rng=7, dtype=np.float32)
     assert all(p.dtype == np.float32 for p in f32.params.values())
+    assert f32.dtype == np.float32 and a.dtype == np.float64  # lesson 6 prints it
     with pytest.raises(ValueError, match="floating.*int64"):
         TwoLayerNet(5, 4, 3, dtype=np.int64)
 
@@ -95,6 +96,10 @@ def test_gradient_leaves_the_batch_loss_and_input_gradient_matches_numerical():
     with pytest.raises(ValueError):
         net.input_gradient(x, t[:-1])  # one target short
     assert net.layers["Affine1"].input_grad is False  # restored after an error too
+    # restored means put back as it was: a learner's own True stays True
+    net.layers["Affine1"].input_grad = True
+    net.input_gradient(x, t)
+    assert net.layers["Affine1"].input_grad is True
 
 
 def test_accuracy_refuses_targets_that_do_not_match_the_inputs():

@@ -42,6 +42,18 @@ def test_train_is_reproducible_with_a_seed():
     # the accuracies come from another thread: they must not depend on its timing either
     assert runs[0].measured_at == runs[1].measured_at == [0, 15, 30, 45, 49]
     assert runs[0].train_acc == runs[1].train_acc and runs[0].test_acc == runs[1].test_acc
+    # and the seed is what decides the mini-batches: another one draws others
+    other = train(TwoLayerNet(8, 10, 2, rng=0), x, t, xt, tt, iters_num=50, batch_size=20,
+                  verbose=False, seed=1)
+    assert other.loss != runs[0].loss
+
+
+def test_an_epoch_is_the_whole_batches_that_fit_in_the_data():
+    x, t, xt, tt = toy_data()
+    # 300 rows in batches of 40: an epoch is 7 iterations (300 // 40), not 8
+    history = train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=20, batch_size=40,
+                    verbose=False)
+    assert history.measured_at == [0, 7, 14, 19]
 
 
 def test_callback_stops_cleanly_and_the_network_keeps_its_state():
@@ -58,8 +70,11 @@ def test_progress_bar_goes_to_stderr(capsys):
     x, t, xt, tt = toy_data()
     train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=100, batch_size=30,
           verbose=False, progress=True)
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert "100/100" in err and "#" * 40 in err
+    # redrawn in place 50 times, then a new line, so the next output starts on its own
+    assert err.count("\r") == 50 and err.endswith("\n")
+    assert out == ""  # verbose=False: no accuracy lines
 
 
 def test_a_short_run_draws_its_progress_bar_to_the_end(capsys):
@@ -262,6 +277,21 @@ def test_training_runs_blas_on_the_threads_asked_for_and_gives_them_back(
     assert seen == [{2}] * 5
 
 
+def test_a_run_in_a_thread_that_lives_on_leaves_blas_to_the_notebook(blas_on_two_threads):
+    # the dashboard trains in a thread of its own; threadpoolctl obeys one controlling
+    # thread at a time, so a run that kept control would make the notebook's own limits
+    # silently do nothing while that thread lives
+    from concurrent.futures import ThreadPoolExecutor
+
+    x, t, xt, tt = toy_data()
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(train, TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5,
+                    verbose=False).result()
+        assert blas_threads_now() == {2}
+        with threadpool_limits(1, user_api="blas"):
+            assert blas_threads_now() == {1}
+
+
 def test_overlapping_runs_keep_one_blas_thread_until_the_last_ends_then_give_it_back(
         blas_on_two_threads):
     # the dashboard trains in a background thread while a cell may call train() too; the
@@ -420,6 +450,8 @@ def test_bad_data_is_named_with_the_shape_as_passed():
     refused_before_training(r"t_train: .*row 250 is \[1\. 1\.\] \(sum 2\)", x, onehot, xt, tt)
     refused_before_training(r"x_train must hold one sample per row; got an array of shape "
                             r"\(300,\)", x[:, 0], t, xt, tt)
+    refused_before_training(r"t_train must hold one target per row; got an array of shape "
+                            r"\(\)", x, np.int64(1), xt, tt)
     refused_before_training(r"x_test of shape \(100, 7\) does not fit the network \(its first "
                             r"row, given to network.predict, raised: Affine expected input of "
                             r"shape \(N, 8\)", x, t, xt[:, :7], tt)
