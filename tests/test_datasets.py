@@ -14,18 +14,20 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 import warnings
 import zipfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from bpcourse import datasets, fileio, mnist_cache
+from bpcourse import datasets, fileio, mnist_cache, mnist_errors
 from bpcourse.datasets import (
     FILES,
     MnistError,
@@ -297,7 +299,10 @@ def test_cache_beats_download(tiny, cache, server, monkeypatch):
 def test_downloads_into_the_cache_when_nothing_is_local(tiny, cache, server, monkeypatch, capsys):
     server.serve("m", tiny.gz)
     monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
-    (_, t), (_, t_test) = load_mnist()
+    with warnings.catch_warnings():
+        # an empty cache is the normal first time, not a mistyped folder worth a warning
+        warnings.simplefilter("error", MnistWarning)
+        (_, t), (_, t_test) = load_mnist()
     np.testing.assert_array_equal(t_test, TEST_T)
     assert sorted(server.requests) == sorted(f"/m/{name}" for name in FILES)
     for name in FILES:
@@ -352,6 +357,17 @@ def test_cache_dir_follows_xdg_and_ignores_relative_values(tmp_path, monkeypatch
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")
     set_home(monkeypatch, tmp_path / "home")
     assert datasets.mnist_cache_dir() == tmp_path / "home" / ".cache" / "bpcourse" / "mnist"
+
+
+def test_cache_dir_falls_back_to_the_temp_folder_without_a_home(monkeypatch):
+    # some containers run as a user with no home folder, where Path.home() raises: the
+    # cache goes to the temp folder rather than load_mnist crashing before it looks
+    def no_home(*args):
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setattr(mnist_cache.Path, "home", no_home)
+    assert datasets.mnist_cache_dir() == Path(tempfile.gettempdir()) / "bpcourse" / "mnist"
 
 
 # --- bad files in folders the user chose ---------------------------------------------------
@@ -578,6 +594,27 @@ def test_mirror_fallback(tiny, cache, server, monkeypatch):
     assert leftovers(cache) == []
 
 
+def test_a_mirror_sending_broken_http_is_skipped_like_any_other_failure(tiny, cache, tmp_path,
+                                                                        server, monkeypatch):
+    # a garbled chunked encoding (a bad proxy, say) makes http.client raise an
+    # HTTPException, which is no OSError: it must not end the search for a good mirror
+    for name in FILES:
+        server.routes[f"/broken/{name}"] = (200, b"zz\r\n", {"Transfer-Encoding": "chunked"})
+    server.serve("good", tiny.gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("broken"), server.url("good")])
+    (_, t), _ = load_mnist()
+    np.testing.assert_array_equal(t, TRAIN_T)
+    assert server.requests[:2] == [f"/broken/{TRAIN_IMAGES}", f"/good/{TRAIN_IMAGES}"]
+    assert len(server.requests) == 2 * len(FILES) and leftovers(cache) == []
+    # with only the broken mirror, the error names it
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty"))
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("broken")])
+    with pytest.raises(MnistNotFoundError) as info:
+        load_mnist()
+    [(url, _)] = info.value.failures
+    assert url == server.url("broken") + TRAIN_IMAGES and f"  - {url}: " in str(info.value)
+
+
 def test_bad_cached_gz_is_replaced_by_a_fresh_download(tiny, cache, server, monkeypatch):
     copy_files(tiny.folder, cache)
     (cache / TRAIN_IMAGES).write_bytes(tiny.gz[TRAIN_IMAGES][:100])  # an old interrupted copy
@@ -624,6 +661,17 @@ def test_oversized_download_is_cut_off_and_leaves_nothing_behind(cache, server, 
     [(url, why)] = info.value.failures
     assert url == server.url("big") + TRAIN_IMAGES and f"more than {cap} bytes" in why
     assert leftovers(cache) == [] and not (cache / TRAIN_IMAGES).exists()
+
+
+def test_a_download_that_fails_midway_ends_its_progress_line_saying_so(server, monkeypatch,
+                                                                       capsys):
+    # else the progress line stays unfinished and the next output runs into it
+    monkeypatch.setattr(datasets, "_MAX_DOWNLOAD_BYTES", 1000)
+    server.serve("big", {name: bytes(300_000) for name in FILES})
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("big")])
+    with pytest.raises(MnistNotFoundError):
+        load_mnist()
+    assert capsys.readouterr().err.endswith(" (failed)\n")
 
 
 def test_a_mirror_without_its_trailing_slash_still_works(tiny, server, monkeypatch):
@@ -766,6 +814,44 @@ def test_progress_redraws_in_place_on_a_terminal(tiny, server, monkeypatch):
     assert f"Downloading {TEST_LABELS}" in text and "\r  100% of " in text
 
 
+def test_progress_outside_a_terminal_is_whole_lines_without_redraws(tiny, server, monkeypatch):
+    # a log file or a notebook shows "\r" as garbage or a stray break, not as a redraw
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    server.serve("m", tiny.gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
+    load_mnist()
+    text = stream.getvalue()
+    assert f"Downloading {TEST_LABELS}" in text and "100% of " in text
+    assert "\r" not in text and text.endswith("\n")
+
+
+def test_progress_outside_a_terminal_prints_a_line_at_most_every_five_seconds(monkeypatch):
+    # there every update is a new line: one every 0.1 s, as on a terminal, floods the log
+    clock = SimpleNamespace(now=1000.0)
+    monkeypatch.setattr(fileio, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    progress = fileio._Progress("L", 100)
+    header = stream.getvalue()
+    for seconds, done in ((1.0, 10), (4.9, 20)):
+        clock.now = 1000.0 + seconds
+        progress.update(done)
+    assert stream.getvalue() == header
+    clock.now = 1005.1
+    progress.update(30)
+    assert stream.getvalue() == header + "   30% of 0.00 MB\n"
+
+
+def test_a_download_works_without_any_stderr(tiny, server, monkeypatch):
+    # pythonw on Windows runs with sys.stderr None: no progress then, but the data comes
+    monkeypatch.setattr(sys, "stderr", None)
+    server.serve("m", tiny.gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
+    _, (_, t_test) = load_mnist()
+    np.testing.assert_array_equal(t_test, TEST_T)
+
+
 # --- the command line ----------------------------------------------------------------------
 
 
@@ -798,6 +884,24 @@ def test_cli_fails_when_the_downloads_cannot_be_saved(tiny, tmp_path, server, mo
         assert datasets.main([]) == 1  # the next load would download again: not "ready"
     captured = capsys.readouterr()
     assert "the downloads could not be saved" in captured.err
+    # no array cache was written, so no path to one (that does not exist) is printed
+    assert "Array cache: (none: the cache folder is not writable)" in captured.out
+
+
+def test_cli_fails_when_only_some_files_were_downloaded_and_could_not_be_saved(
+        tiny, tmp_path, server, monkeypatch, capsys):
+    # two files from data_dir, two downloaded into memory only: the next load downloads
+    # those two again, so the command must not say that all is ready
+    partial = copy_files(tiny.folder, tmp_path / "partial", [TRAIN_IMAGES, TRAIN_LABELS])
+    (tmp_path / "a-file").write_text("")  # a file where the cache folder should go
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file" / "cache"))
+    server.serve("m", {name: tiny.gz[name] for name in (TEST_IMAGES, TEST_LABELS)})
+    monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
+    with pytest.warns(MnistWarning) as seen:  # "partial has no ..." and "not saved"
+        assert datasets.main(["--data-dir", str(partial)]) == 1
+    assert any("not saved" in str(w.message) for w in seen)
+    assert "the downloads could not be saved" in capsys.readouterr().err
+    assert sorted(server.requests) == [f"/m/{TEST_IMAGES}", f"/m/{TEST_LABELS}"]
 
 
 def test_cli_reports_failure_without_a_traceback(capsys):
@@ -923,6 +1027,20 @@ def test_write_atomically_keeps_the_old_file_on_failure(tmp_path):
     assert target.read_bytes() == b"new"
 
 
+def test_write_atomically_writes_its_temp_file_next_to_the_target(tmp_path):
+    # os.replace is atomic only within one file system (and fails across two): the temp
+    # file belongs in the target's folder, not in the system's temp folder
+    seen = []
+
+    def write(file):
+        file.write(b"new")
+        seen.extend(os.listdir(tmp_path))
+
+    fileio.write_atomically(tmp_path / "f", write)
+    assert len([name for name in seen if re.fullmatch(r"\.f\.\w+\.part", name)]) == 1
+    assert os.listdir(tmp_path) == ["f"]
+
+
 def test_write_atomically_clears_its_own_stale_temp_files_and_nothing_else(tmp_path):
     # what a kernel killed mid-download leaves: a hidden temp file nobody would delete
     target = tmp_path / "f.gz"
@@ -931,6 +1049,8 @@ def test_write_atomically_clears_its_own_stale_temp_files_and_nothing_else(tmp_p
         ".f.gz.z8y7w6v5.part",  # ours, but written to a minute ago: maybe a live write
         ".g.gz.k3x_9q2a.part",  # another file's: its own next write clears it
         "f.gz.part",  # not our pattern
+        ".f.gz.bak",  # the learner's own hidden files: not ours however old
+        ".f.gz.x.part.keep",
     )}
     for name, path in files.items():
         path.write_bytes(b"partial")
@@ -938,7 +1058,8 @@ def test_write_atomically_clears_its_own_stale_temp_files_and_nothing_else(tmp_p
         os.utime(path, (time.time() - age, time.time() - age))
     fileio.write_atomically(target, lambda file: file.write(b"new"))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["f.gz", ".f.gz.z8y7w6v5.part", ".g.gz.k3x_9q2a.part", "f.gz.part"])
+        ["f.gz", ".f.gz.z8y7w6v5.part", ".g.gz.k3x_9q2a.part", "f.gz.part", ".f.gz.bak",
+         ".f.gz.x.part.keep"])
     assert target.read_bytes() == b"new"
 
 
@@ -1040,3 +1161,32 @@ def test_the_not_found_message_lists_files_places_and_the_fix(cache):
     assert "  - $BPCOURSE_DATA: not set" in message
     assert f"copy them into this folder:\n         {cache}\n" in message
     assert "offline" not in message  # no mirror was tried, so nothing says we are offline
+
+
+def not_found_text(tmp_path, failures):
+    """mnist_errors.not_found_message for a data_dir holding one .gz file and one
+    decompressed copy, the two other files missing."""
+    folder = tmp_path / "some"
+    folder.mkdir(exist_ok=True)
+    (folder / TRAIN_IMAGES).write_bytes(b"")
+    (folder / TEST_LABELS.removesuffix(".gz")).write_bytes(b"")
+    cache = tmp_path / "cache"
+    places = [("data_dir", folder, True), ("the download cache", cache, False)]
+    return folder, mnist_errors.not_found_message(
+        TRAIN_LABELS, places, [TRAIN_LABELS, TEST_IMAGES], [], failures, cache=cache,
+        files=FILES, env_var="BPCOURSE_DATA")
+
+
+def test_the_not_found_message_says_which_files_a_folder_has_decompressed_ones_too(tmp_path):
+    # a learner told "none of them there" about a folder with files in it looks for a typo
+    folder, message = not_found_text(tmp_path, [])
+    assert f"  - data_dir: {folder} (has only {TRAIN_IMAGES}, {TEST_LABELS})" in message
+
+
+def test_the_not_found_message_gives_the_certificate_fix_when_any_mirror_failed_so(tmp_path):
+    # one mirror's certificate failure is enough to show the fix: the others may just lack
+    # the file, which says nothing about this computer's certificates
+    failures = [("https://a.invalid/x", fileio.CERTIFICATE + " (x)"),
+                ("https://b.invalid/x", "HTTP error 404 Not Found")]
+    _, message = not_found_text(tmp_path, failures)
+    assert 'double-click "Install Certificates.command"' in message

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from synthetic_data import blobs
 
-from bpcourse import TwoLayerNet, layers, numerical_gradient
+from bpcourse import TwoLayerNet, layers, numerical_gradient, training_run
 from bpcourse import explorers as E
 from bpcourse.functions import softmax
 from bpcourse.training_run import TrainingRun, evaluation_subset
@@ -306,6 +306,62 @@ def test_plot_budget_spaces_out_slow_redraws():
     gaps = np.diff(times)
     assert len(times) >= 3 and np.all(gaps >= 0.02 / 0.2 - 1e-3)  # cost / budget
     assert run.plot_seconds >= 0.02 * len(times)  # the redraws' cost is what it counted
+
+
+def test_training_run_prints_nothing_and_measures_on_its_subset(capsys, monkeypatch):
+    # the thread outlives the cell that started it: a print would land in whichever cell
+    # is active then; and the subset is what keeps each epoch's measurement quick
+    x, t = blobs(300)
+    run = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, eval_size=100, iters_num=20,
+                      batch_size=30)
+    run.run()
+    assert run.error is None and capsys.readouterr().out == ""
+    calls = []
+    monkeypatch.setattr(training_run, "train", lambda *args, **kwargs: calls.append(kwargs))
+    run = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, eval_size=100, iters_num=3)
+    run.run()
+    [kwargs] = calls
+    assert kwargs["eval_indices"] is run.eval_indices and len(run.eval_indices) == 100
+
+
+def test_training_run_reports_any_exception_not_only_a_value_error():
+    # a RuntimeError (or anything else) from the learner's network must reach the
+    # dashboard too: in a thread, an exception that escapes run() is printed nowhere
+    class Broken(TwoLayerNet):
+        def gradient(self, x, t):
+            raise RuntimeError("broken backward")
+
+    x, t = blobs(50)
+    done = []
+    run = TrainingRun(Broken(64, 4, 3, rng=0), x, t, x, t, iters_num=5, on_done=done.append)
+    assert run.run() is None
+    assert isinstance(run.error, RuntimeError) and done == [run] and run.done
+
+
+def test_training_run_throttles_progress_and_plot_each_by_its_own_interval():
+    # a progress bar every iteration, or a plot only once, would each be wrong the other
+    # way round: the intervals must not be mixed up
+    x, t = blobs(100)
+    reports = {"progress": 0, "plot": 0}
+
+    def count(kind):
+        return lambda run: reports.__setitem__(kind, reports[kind] + 1)
+
+    run = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, iters_num=50, batch_size=5,
+                      on_progress=count("progress"), on_plot=count("plot"),
+                      progress_interval=1e9, plot_interval=0.0, plot_budget=1.0)
+    run.run()
+    assert run.error is None
+    assert reports["progress"] == 1 and reports["plot"] > 1
+
+
+def test_training_run_needs_no_callbacks():
+    # every callback is optional (the benchmark passes none): a missing one is skipped,
+    # not called
+    x, t = blobs(50)
+    run = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, iters_num=5, batch_size=5)
+    history = run.run()
+    assert run.error is None and len(history.loss) == 5 and run.iteration == 4
 
 
 # --- import hygiene ---------------------------------------------------------------------
