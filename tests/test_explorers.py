@@ -78,6 +78,13 @@ def test_activation_point_relu_blocks_at_and_below_zero_and_sigmoid_peaks_at_zer
         E.activation_point("Tanh", 0.0)
 
 
+def test_activation_point_with_an_unhashable_name_lists_the_known_names():
+    # a learner passing ["ReLU"] for "ReLU" should see the names there are, not a bare
+    # "unhashable type: 'list'" from inside a dict lookup
+    with pytest.raises(KeyError, match=r"expected one of \['ReLU', 'Sigmoid'\]"):
+        E.activation_point(["ReLU"], 0.0)
+
+
 def test_activation_curves_are_the_layers_forward_and_backward_over_the_grid():
     xs = np.linspace(-3, 3, 61)
     y, dydx = E.activation_curves("Sigmoid", xs)
@@ -86,6 +93,15 @@ def test_activation_curves_are_the_layers_forward_and_backward_over_the_grid():
     np.testing.assert_array_equal(dydx, layer.backward(np.ones_like(xs)))
     y, dydx = E.activation_curves("ReLU", xs)
     np.testing.assert_array_equal(dydx, (xs > 0).astype(float))
+
+
+def test_activation_curves_of_integer_inputs_are_float_curves():
+    # a grid typed as whole numbers must still give the layer float inputs: an integer
+    # curve would hide that ReLU's slope and output are real numbers
+    y, dydx = E.activation_curves("ReLU", [-2, -1, 0, 1, 2])
+    assert y.dtype == dydx.dtype == np.float64
+    np.testing.assert_array_equal(y, [0.0, 0.0, 0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(dydx, [0.0, 0.0, 0.0, 1.0, 1.0])
 
 
 # --- lesson 2: numerical differentiation ----------------------------------------------
@@ -97,6 +113,23 @@ def test_central_difference_at_the_books_h_is_tiny_and_beats_forward():
     assert err.central[0] < 1e-10  # the book prints 0.1999999999990898
     assert err.forward[0] == pytest.approx(1e-6, rel=1e-3)  # h * f''/2 = 1e-4 * 0.02 / 2
     assert err.central[0] < err.forward[0] / 1000
+
+
+def test_the_book_function_is_the_books_parabola_and_gives_the_books_number():
+    # 0.01x² + 0.1x, not just any function with derivative 0.02x + 0.1: f itself sets the
+    # rounding error, so only the book's f reproduces the book's printed 0.1999999999990898
+    fn = E.DIFF_FUNCTIONS["book"]
+    assert fn.f(5.0) == 0.75
+    assert E.central_difference(fn.f, 5.0, 1e-4) == 0.1999999999990898
+
+
+def test_difference_errors_take_a_list_of_steps():
+    # a learner may type the steps as a plain list; the errors come back one per step
+    err = E.difference_errors("sin", [1e-3, 1e-4])
+    assert isinstance(err.h, np.ndarray)
+    assert err.forward.shape == err.central.shape == (2,)
+    np.testing.assert_array_equal(err.central, E.difference_errors("sin", np.array(
+        [1e-3, 1e-4])).central)
 
 
 @pytest.mark.parametrize("name", list(E.DIFF_FUNCTIONS))
@@ -160,6 +193,16 @@ def test_error_causes_name_the_error_the_estimates_say_dominates():
         "central": "rounding only (this f has no truncation error here)"}
 
 
+def test_error_causes_call_estimates_within_a_factor_of_3_about_equal():
+    # for sin at x = 1 the forward truncation/rounding ratio is h²/(2ε); the explorer's
+    # wording must switch exactly where the docstring's factor of 3 says it does
+    eps = np.finfo(float).eps
+    forward = {k: E.error_causes("sin", np.sqrt(k * eps))["forward"] for k in (10, 5, 0.4)}
+    assert forward[10] == "truncation (shrinks as h shrinks)"  # ratio 5
+    assert forward[5] == "both about equal (near the best h)"  # ratio 2.5
+    assert forward[0.4] == "rounding (grows as h shrinks)"  # ratio 0.2
+
+
 def test_central_difference_is_the_courses_numerical_gradient():
     fn = E.DIFF_FUNCTIONS["sin"]
     course = numerical_gradient(lambda v: float(fn.f(v[0])), np.array([fn.x]))[0]
@@ -198,8 +241,18 @@ def test_look_inside_values_come_from_one_backward_pass_to_the_input():
     assert v.predicted == int(np.argmax(v.probs))
     assert v.loss == pytest.approx(net.loss(x[7:8], t[7:8]))
     assert E.look_inside_values(net, x, t, -1).index == 19
+    assert E.look_inside_values(net, x, t, -20).index == 0  # the lowest index Python allows
     with pytest.raises(IndexError, match="20 samples"):
         E.look_inside_values(net, x, t, 20)
+
+
+def test_look_inside_values_refuses_targets_of_the_wrong_length():
+    # targets cut to another length than the images no longer line up with them: the
+    # digit shown could get another digit's label and loss, so refuse them up front
+    x, t = blobs(20)
+    net = TwoLayerNet(64, 6, 3, weight_init_std=0.5, rng=1)
+    with pytest.raises(ValueError, match="expected 20 targets for 20 inputs; got 10"):
+        E.look_inside_values(net, x, t[:10], 3)
 
 
 def test_private_view_shares_weights_but_not_the_layers_caches():
@@ -213,6 +266,17 @@ def test_private_view_shares_weights_but_not_the_layers_caches():
     assert net.last_layer.y is net_y  # and so is its softmax output
     net.params["W1"] -= 0.5  # an SGD step, in place, as train() does it
     np.testing.assert_allclose(view.predict(x[:4]), net.predict(x[:4]))
+
+
+def test_private_view_of_a_network_unlike_two_layer_net_is_that_network():
+    # a learner's own network may lack TwoLayerNet's layers or last_layer: "look inside"
+    # should use it as it is, not crash copying what is not there
+    class OnlyLayers:
+        layers = {}
+
+    only_layers, bare = OnlyLayers(), object()
+    assert E.private_view(only_layers) is only_layers
+    assert E.private_view(bare) is bare
 
 
 # --- lesson 6: training in the background ---------------------------------------------

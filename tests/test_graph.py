@@ -103,6 +103,14 @@ def test_softmax_with_loss_graph_matches_layer():
     assert all(g[f"t{k}"].grad is None for k in (1, 2, 3))  # labels get no gradient
 
 
+def test_softmax_with_loss_graph_gives_plain_floats():
+    # a notebook shows np.float64(0.3057...) for a NumPy scalar; the lesson's loss and
+    # gradients should print as the plain numbers on the slides
+    g = G.softmax_with_loss_graph()
+    assert type(g.run()) is float
+    assert all(type(g[f"a{k}"].grad) is float for k in (1, 2, 3))
+
+
 @pytest.mark.parametrize(
     "build",
     [
@@ -148,6 +156,13 @@ def test_affine_graph_of_one_sample_gives_dw_as_an_outer_product():
     np.testing.assert_allclose(g["X"].grad, w @ dy)
 
 
+def test_affine_graph_takes_nested_lists():
+    # a learner typing X and W as lists of lists gets the same Y and dW as with arrays
+    g = G.affine_graph([[1.0, 2.0]], [[1, 0], [0, 1]], [0.5, 0.5])
+    np.testing.assert_allclose(g.run(), [[1.5, 2.5]])
+    np.testing.assert_allclose(g["W"].grad, [[1, 1], [2, 2]])  # X.T @ dY, dY all ones
+
+
 def test_the_seed_scales_every_gradient_and_is_kept_for_later_runs():
     g = G.apple_graph()
     g.run(seed=2.0)
@@ -176,6 +191,14 @@ def test_forward_returns_the_first_output_of_a_graph_with_two():
     g.output(g.square(x), "a")
     g.output(g.scale(x, 2), "b")
     assert g.forward() == 9
+
+
+def test_forward_of_a_graph_with_no_output_returns_none():
+    # a graph still being built has no output yet; forward() should compute its values,
+    # not fail with an IndexError about an empty list
+    g = G.Graph()
+    sq = g.square(g.input(3.0))
+    assert g.forward() is None and sq.value == 9
 
 
 def test_adding_zero_is_drawn_as_plus_zero():
@@ -239,6 +262,13 @@ def test_softmax_with_loss_graph_with_the_wrong_number_of_labels_says_so():
         G.softmax_with_loss_graph((0.3, 2.9, 4.0), (0, 1))
     with pytest.raises(ValueError, match="sum to 1"):  # the right count, but no one-hot row
         G.softmax_with_loss_graph((0.3, 2.9, 4.0), (0, 1, 1)).run()
+
+
+def test_softmax_with_loss_op_with_the_wrong_number_of_inputs_says_so():
+    # the op is where the count is known: without this check a missing input surfaces as
+    # the layer's complaint about a target of shape (2,), pointing the learner elsewhere
+    with pytest.raises(ValueError, match="3 scores and 3 labels, 6 inputs in all; got 5"):
+        ops.SoftmaxWithLossOp(3, 3).forward(0.3, 2.9, 4.0, 0, 1)
 
 
 def test_graph_backward_before_forward_is_a_clear_error():
