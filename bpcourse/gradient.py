@@ -63,7 +63,7 @@ def _require_visible_nudge(x, h, name="x"):
     """Refuse an x in which a nudge of h rounds away: the quotient there would be 0.
 
     x + h is rounded to x's dtype when it is stored. Where it rounds back to x itself, f
-    sees no change and the difference quotient is 0 (half the slope if only one side
+    sees no change and the difference quotient is 0 (about half the slope if only one side
     vanishes), which looks like a real gradient. ``name`` is what the message calls x.
     """
     if not h > 0:  # "not": a nan h is refused too

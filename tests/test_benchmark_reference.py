@@ -60,7 +60,8 @@ def test_the_reference_trains_on_the_courses_batches_to_the_same_weights(textboo
     x_train, t_train = digits_like(600, seed=1)
     x_test, t_test = digits_like(200, seed=2)
     settings = {"iters_num": 300, "batch_size": 50, "learning_rate": 0.5}
-    for key, value in settings.items():  # the benchmark's order of keys stays as it is
+    # setitem keeps the keys in place: train_reference unpacks SETTINGS.values() by position
+    for key, value in settings.items():
         monkeypatch.setitem(textbook.SETTINGS, key, value)
     made = []
 

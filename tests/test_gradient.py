@@ -101,7 +101,8 @@ def test_a_nudge_that_rounds_away_is_refused_not_measured_as_zero(dtype, value, 
         numerical_gradient(lambda v: float(np.sum(v.astype(np.float64) ** 2)), x)
     assert x.tobytes() == before
     # where only one side of the nudge rounds away (2048 + 1e-4 is 2048 in float32, but
-    # 2048 - 1e-4 is not), the quotient would be half the slope: refused too
+    # 2048 - 1e-4 is not), the quotient would be a fraction of the slope (about 0.6 here,
+    # the float32 step below 2048 over 2h): refused too
     for lone in (2048.0, -2048.0):
         with pytest.raises(ValueError, match=rf"lost in float32: x\[0\] = {lone}"):
             numerical_gradient(lambda v: float(np.sum(v.astype(np.float64) ** 2)),

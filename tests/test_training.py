@@ -283,6 +283,13 @@ def test_a_run_in_a_thread_that_lives_on_leaves_blas_to_the_notebook(blas_on_two
     # silently do nothing while that thread lives
     from concurrent.futures import ThreadPoolExecutor
 
+    from threadpoolctl import OpenBLASController
+
+    layers = {lib.get("threading_layer") for lib in threadpool_info()
+              if lib["internal_api"] == "openblas"}
+    if not hasattr(OpenBLASController, "clear_controlling_thread") or layers != {"pthreads"}:
+        pytest.skip("only threadpoolctl 3.8 or later with a pthreads OpenBLAS has one "
+                    f"controlling thread to hand back (here: OpenBLAS layers {layers})")
     x, t, xt, tt = toy_data()
     with ThreadPoolExecutor(1) as pool:
         pool.submit(train, TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5,
