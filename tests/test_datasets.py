@@ -69,6 +69,14 @@ def cache(tmp_path):
 
 
 @pytest.fixture
+def unwritable_cache(tmp_path, monkeypatch):
+    """The user cache under a file: it cannot be made, even by root."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a file where the cache folder should go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
+
+
+@pytest.fixture
 def tiny(tmp_path, monkeypatch):
     """5 training and 3 test images of 28x28, as the four .gz files in ``tiny.folder``.
 
@@ -554,19 +562,15 @@ def test_failed_cache_write_warns_and_leaves_no_temp_file(tiny, cache, monkeypat
     assert list(cache.iterdir()) == []
 
 
-def test_unwritable_cache_still_returns_data(tiny, tmp_path, monkeypatch):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("the cache cannot be made under a file, even by root")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
+def test_unwritable_cache_still_returns_data(tiny, unwritable_cache):
     with pytest.warns(MnistWarning, match="cannot write to the MNIST cache folder") as seen:
         (_, t), _ = load_mnist(data_dir=tiny.folder)
     assert seen.pop(MnistWarning).filename == __file__
     np.testing.assert_array_equal(t, TRAIN_T)
 
 
-def test_unwritable_cache_still_downloads_into_memory(tiny, tmp_path, server, monkeypatch):
-    (tmp_path / "a-file").write_text("")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file" / "cache"))
+def test_unwritable_cache_still_downloads_into_memory(tiny, unwritable_cache, server,
+                                                      monkeypatch):
     server.serve("m", tiny.gz)
     monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
     with pytest.warns(MnistWarning, match="not saved"):
@@ -870,10 +874,8 @@ def test_cli_leaves_a_good_array_cache_even_over_a_broken_one(tiny, cache, capsy
         np.testing.assert_array_equal(z["t_train"], TRAIN_T)
 
 
-def test_cli_fails_when_the_downloads_cannot_be_saved(tiny, tmp_path, server, monkeypatch,
-                                                       capsys):
-    (tmp_path / "a-file").write_text("")  # a file where the cache folder should go
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file" / "cache"))
+def test_cli_fails_when_the_downloads_cannot_be_saved(tiny, unwritable_cache, server,
+                                                       monkeypatch, capsys):
     server.serve("m", tiny.gz)
     monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
     with pytest.warns(MnistWarning, match="not saved"):
@@ -885,12 +887,10 @@ def test_cli_fails_when_the_downloads_cannot_be_saved(tiny, tmp_path, server, mo
 
 
 def test_cli_fails_when_only_some_files_were_downloaded_and_could_not_be_saved(
-        tiny, tmp_path, server, monkeypatch, capsys):
+        tiny, tmp_path, unwritable_cache, server, monkeypatch, capsys):
     # two files from data_dir, two downloaded into memory only: the next load downloads
     # those two again, so the command must not say that all is ready
     partial = copy_files(tiny.folder, tmp_path / "partial", [TRAIN_IMAGES, TRAIN_LABELS])
-    (tmp_path / "a-file").write_text("")  # a file where the cache folder should go
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file" / "cache"))
     server.serve("m", {name: tiny.gz[name] for name in (TEST_IMAGES, TEST_LABELS)})
     monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
     with pytest.warns(MnistWarning) as seen:  # "partial has no ..." and "not saved"
