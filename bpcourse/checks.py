@@ -82,3 +82,15 @@ def require_same_keys(got, expected, got_name, expected_name, consequence=""):
             [f"have extra {extra}"] if extra else [])
         raise ValueError(f"{got_name} {' and '.join(differences)}, compared with "
                          f"{expected_name} {list(expected)}{consequence}")
+
+
+def require_key(table, name, what):
+    """table[name], or a KeyError listing the names there are (and the one meant, if it
+    was only the case that was wrong: "relu" for "ReLU")."""
+    try:
+        return table[name]
+    except (KeyError, TypeError):  # TypeError: an unhashable name, e.g. a list
+        meant = [k for k in table if isinstance(name, str) and k.lower() == name.lower()]
+        hint = f" (names are case-sensitive: did you mean {meant[0]!r}?)" if meant else ""
+        raise KeyError(f"unknown {what} {name!r}; expected one of {list(table)}{hint}") \
+            from None

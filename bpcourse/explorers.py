@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bpcourse import graph, layers
+from bpcourse.checks import require_key
 from bpcourse.functions import as_label_indices
 from bpcourse.numerical_differences import (  # lesson 2; a module of its own for length
     BOOK_H,
@@ -31,6 +32,7 @@ from bpcourse.numerical_differences import (  # lesson 2; a module of its own fo
     DiffFunction,
     ErrorEstimates,
     central_difference,
+    diff_function,
     difference_errors,
     error_causes,
     error_estimates,
@@ -119,26 +121,9 @@ class ActivationPoint(NamedTuple):
     local: float
 
 
-def _known(table, name, what):
-    """table[name], or a KeyError listing the names there are (and the one meant, if it
-    was only the case that was wrong: "relu" for "ReLU")."""
-    try:
-        return table[name]
-    except (KeyError, TypeError):  # TypeError: an unhashable name, e.g. a list
-        meant = [k for k in table if isinstance(name, str) and k.lower() == name.lower()]
-        hint = f" (names are case-sensitive: did you mean {meant[0]!r}?)" if meant else ""
-        raise KeyError(f"unknown {what} {name!r}; expected one of {list(table)}{hint}") \
-            from None
-
-
 def activation_class(name):
     """The layer class of activation ``name``, a key of ACTIVATIONS (``Relu`` for "ReLU")."""
-    return _known(ACTIVATIONS, name, "activation")
-
-
-def diff_function(name):
-    """DIFF_FUNCTIONS[name], or a KeyError that lists the names there are."""
-    return _known(DIFF_FUNCTIONS, name, "function")
+    return require_key(ACTIVATIONS, name, "activation")
 
 
 def _activation_layer(name):

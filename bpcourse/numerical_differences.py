@@ -10,9 +10,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .checks import require_key
+
 __all__ = [
     "DIFF_FUNCTIONS", "DiffFunction", "DifferenceErrors", "H_MIN", "H_MAX", "BOOK_H",
-    "h_grid", "forward_difference", "central_difference", "difference_errors",
+    "diff_function", "h_grid", "forward_difference", "central_difference", "difference_errors",
     "ErrorEstimates", "error_estimates", "error_causes",
 ]
 
@@ -64,6 +66,11 @@ def forward_difference(f, x, h):
     return (f(x + h) - f(x)) / h
 
 
+def diff_function(name):
+    """DIFF_FUNCTIONS[name], or a KeyError that lists the names there are."""
+    return require_key(DIFF_FUNCTIONS, name, "function")
+
+
 def central_difference(f, x, h):
     """(f(x + h) - f(x - h)) / (2h): what ``numerical_gradient`` uses; error O(h²)."""
     return (f(x + h) - f(x - h)) / (2 * h)
@@ -77,7 +84,7 @@ def difference_errors(name, h=None):
     almost all their digits, so their difference keeps few correct ones and the rounding
     error grows like 1/h. Errors can be exactly 0; a log plot must floor them.
     """
-    fn = DIFF_FUNCTIONS[name]
+    fn = diff_function(name)
     h = h_grid() if h is None else np.asarray(h, dtype=float)
     exact = float(fn.df(fn.x))
     fwd = np.abs(forward_difference(fn.f, fn.x, h) - exact)
@@ -96,7 +103,7 @@ class ErrorEstimates(NamedTuple):
 
 def error_estimates(name, h):
     """ErrorEstimates of DIFF_FUNCTIONS[name] at steps h (float or array); lesson 2."""
-    fn = DIFF_FUNCTIONS[name]
+    fn = diff_function(name)
     h = np.asarray(h, dtype=float)
     return ErrorEstimates(h * abs(fn.d2) / 2, h**2 * abs(fn.d3) / 6,
                           np.finfo(float).eps * abs(float(fn.f(fn.x))) / h)

@@ -438,3 +438,14 @@ def test_importing_bpcourse_and_the_explorer_logic_loads_no_matplotlib_or_ipywid
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("compute", [E.difference_errors,
+                                     lambda name: E.error_estimates(name, 1e-4),
+                                     lambda name: E.error_causes(name, 1e-4)],
+                         ids=["difference_errors", "error_estimates", "error_causes"])
+def test_every_lesson_2_function_names_the_functions_there_are(compute):
+    # the lookup itself says it, not each caller: a bare KeyError('Sin') came before
+    with pytest.raises(KeyError, match=r"unknown function 'Sin'; expected one of \['book', "
+                                       r"'sin', 'exp'\] \(names are case-sensitive"):
+        compute("Sin")
