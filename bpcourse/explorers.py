@@ -169,7 +169,7 @@ def mistakes(network, x, t):
     t: (N,) labels or (N, C) one-hot. All three are 1-D integer arrays in the data's order.
     The training dashboard shows the first of these as a grid of digits.
     """
-    true = as_label_indices(t, network.params["W2"].shape[1], count=len(x))
+    true = as_label_indices(t, network.output_size, count=len(x))
     predicted = network.predict_labels(x)
     wrong = np.flatnonzero(predicted != true)
     return wrong, predicted[wrong], true[wrong]
@@ -218,7 +218,7 @@ def look_inside_values(network, x, t, index):
     if not -n <= index < n:
         raise IndexError(f"index {index} is out of range for {n} samples")
     index = index % n
-    labels = as_label_indices(t, network.params["W2"].shape[1], count=n)
+    labels = as_label_indices(t, network.output_size, count=n)
     xi, ti = x[index:index + 1], labels[index:index + 1]
     grad = network.input_gradient(xi, ti)
     probs = np.asarray(network.last_layer.y[0], dtype=float)

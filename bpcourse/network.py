@@ -62,6 +62,16 @@ class TwoLayerNet:
     def dtype(self):
         return self.params["W1"].dtype
 
+    @property
+    def output_size(self):
+        """Number of classes: the width of the scores, that is of the last weight layer.
+
+        Read from the layers, not from ``params["W2"]``: in a network given a second hidden
+        layer (lesson 6), W2 has that layer's width and W3 has the classes.
+        """
+        weighted = [layer for layer in self.layers.values() if hasattr(layer, "W")]
+        return np.shape(weighted[-1].W)[1]
+
     def predict(self, x):
         """Scores (N, output_size) for x (N, input_size); no softmax, argmax needs none."""
         for layer in self.layers.values():
@@ -91,7 +101,7 @@ class TwoLayerNet:
         require_samples(x, "accuracy")  # a fraction of nothing: say so, not ZeroDivisionError
         # predict first: a wrongly shaped x is then named by Affine, as passed
         predicted = self.predict_labels(x, chunk_size)
-        labels = as_label_indices(t, self.params["W2"].shape[1], count=len(x))
+        labels = as_label_indices(t, self.output_size, count=len(x))
         return int(np.count_nonzero(predicted == labels)) / len(x)
 
     def numerical_gradient(self, x, t):

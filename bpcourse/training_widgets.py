@@ -250,7 +250,7 @@ class LookInside(Explorer):
                                        layout={"width": "36em"})
         self.next_mistake = widgets.Button(description="next mistake", icon="forward")
         self.next_mistake.on_click(lambda _: self.show_next_mistake())
-        self.plot = LookInsidePlot(E.image_shape(_pixels(x)), network.params["W2"].shape[1])
+        self.plot = LookInsidePlot(E.image_shape(_pixels(x)), network.output_size)
         self._finish(widgets.HBox([self.index, self.next_mistake]), [self.index])
 
     def update(self):

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from bpcourse import TwoLayerNet
+from bpcourse import Affine, Relu, TwoLayerNet, train, widgets
+from bpcourse.explorers import look_inside_values, mistakes
 from bpcourse.gradient import gradient_check
 
 
@@ -122,3 +123,39 @@ def test_accuracy_names_the_shape_of_x_as_passed():
     with pytest.raises(ValueError, match=r"got shape \(3, 11\)$"):
         net.accuracy(x[:, :11], t)
     assert net.accuracy(x[:1], t[:1]) == net.accuracy(x.reshape(3, 3, 4)[:1], t[:1])
+
+
+class ThreeLayerNet(TwoLayerNet):
+    """Lesson 6's suggested extension: a second hidden layer, Relu2 and Affine3."""
+
+    def __init__(self, sizes, rng):
+        d, h1, h2, c = sizes
+        super().__init__(d, h1, h2, weight_init_std=0.5, rng=rng)
+        rng = np.random.default_rng(rng)
+        self.params["W3"], self.params["b3"] = 0.5 * rng.standard_normal((h2, c)), np.zeros(c)
+        self.layers["Relu2"] = Relu()
+        self.layers["Affine3"] = Affine(self.params["W3"], self.params["b3"])
+
+    def gradient(self, x, t):
+        grads = super().gradient(x, t)
+        grads["W3"], grads["b3"] = self.layers["Affine3"].dW, self.layers["Affine3"].db
+        return grads
+
+
+@pytest.mark.parametrize("h2", [3, 7])  # fewer and more hidden units than the 4 classes
+def test_a_second_hidden_layer_needs_only_the_changes_lesson_6_lists(h2):
+    # lesson 6: add Relu2 and Affine3, W3 and b3, and their gradients; nothing else. The
+    # number of classes used to be read from W2, which then holds the hidden width
+    x, labels = small_batch(n=30)
+    net = ThreeLayerNet((12, 6, h2, 4), rng=1)
+    assert net.output_size == 4 and net.predict(x).shape == (30, 4)
+    for key, d in gradient_check(net, x[:3], labels[:3]).items():
+        assert d.max_rel < 1e-6, key
+    for t in (labels, np.eye(4)[labels]):
+        assert net.accuracy(x, t) == np.mean(net.predict(x).argmax(axis=1) == labels)
+    history = train(net, x, labels, x, labels, iters_num=20, batch_size=10, verbose=False)
+    assert len(history.train_acc) == len(history.measured_at) > 1
+    wrong, _, true = mistakes(net, x, labels)
+    np.testing.assert_array_equal(true, labels[wrong])
+    assert look_inside_values(net, x, labels, 0).probs.shape == (4,)
+    assert widgets.look_inside(net, x, labels).view.probs.shape == (4,)
