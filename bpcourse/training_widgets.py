@@ -241,6 +241,7 @@ class LookInside(Explorer):
                              "None until its Train button has been pressed")
         self.network, self.data = network, (x, t)
         self.view_network = E.private_view(network)
+        self.backward_path = _backward_path(self.view_network)
         self.view = None
         n = len(x)  # a negative index counts from the end, as in x[index]
         index = require_number("index", index, -n, n - 1, whole=True,
@@ -260,8 +261,8 @@ class LookInside(Explorer):
         self.readout.value = (
             f"Test digit #{v.index}, label {v.label}: the network says <b>{v.predicted}</b> "
             f"with probability {v.probs[v.predicted]:.3f} ({verdict}); its loss is "
-            f"{v.loss:.3f}.<br>Right: ∂L/∂x, backpropagated through SoftmaxWithLoss, Affine2, "
-            f"Relu1 and Affine1 down to the pixels (<code>network.input_gradient</code>). "
+            f"{v.loss:.3f}.<br>Right: ∂L/∂x, backpropagated through {self.backward_path} "
+            f"down to the pixels (<code>network.input_gradient</code>). "
             f"More ink on a red pixel would raise the loss (less sure of {v.label}), on a "
             f"blue one lower it.")
         self._show()
@@ -274,6 +275,12 @@ class LookInside(Explorer):
             return
         later = wrong[wrong > self.index.value]
         self.index.value = int(later[0] if len(later) else wrong[0])
+
+
+def _backward_path(network):
+    """"SoftmaxWithLoss, Affine2, Relu1 and Affine1": the layers dL/dx comes back through."""
+    names = [type(network.last_layer).__name__, *reversed(getattr(network, "layers", {}))]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def look_inside(network, x_test, t_test, index=0):

@@ -158,4 +158,7 @@ def test_a_second_hidden_layer_needs_only_the_changes_lesson_6_lists(h2):
     wrong, _, true = mistakes(net, x, labels)
     np.testing.assert_array_equal(true, labels[wrong])
     assert look_inside_values(net, x, labels, 0).probs.shape == (4,)
-    assert widgets.look_inside(net, x, labels).view.probs.shape == (4,)
+    inside = widgets.look_inside(net, x, labels)
+    assert inside.view.probs.shape == (4,)
+    assert ("through SoftmaxWithLoss, Affine3, Relu2, Affine2, Relu1 and Affine1 down to the "
+            "pixels") in inside.readout.value

@@ -341,6 +341,7 @@ def test_look_inside_follows_the_index_and_jumps_to_mistakes(data):
     np.testing.assert_array_equal(w.plot.grad.get_array(),
                                   net.input_gradient(xt[5:6], tt[5:6]).reshape(8, 8))
     assert f"label {tt[5]}" in w.readout.value
+    assert "through SoftmaxWithLoss, Affine2, Relu1 and Affine1 down to" in w.readout.value
 
     w.next_mistake.click()
     wrong = E.mistakes(net, xt, tt)[0]
