@@ -20,6 +20,15 @@ def no_course_thread_outlives_a_test():
     assert not alive, f"a test left threads running: {alive}"
 
 
+@pytest.fixture(scope="session")
+def mnist_arrays(tmp_path_factory):
+    """The real MNIST, ((x_train, t_train), (x_test, t_test)), loaded once for the tests that
+    read it (never downloaded: skipped, saying why, where it is not there). Read-only."""
+    from real_mnist import load_real_mnist
+
+    return load_real_mnist(tmp_path_factory.mktemp("xdg"))
+
+
 @pytest.fixture
 def layer_calls(monkeypatch):
     """Record "mul.forward", "add.backward", ... each time a MulLayer or AddLayer is used.

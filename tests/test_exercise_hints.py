@@ -8,47 +8,32 @@ Lesson 6's exercise 3 gives numbers instead (the accuracies after two epochs, an
 ReLUs die at learning rate 5): those are checked against fresh runs on the real MNIST.
 """
 
-import contextlib
-import io
-import json
+import functools
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
-from real_mnist import load_real_mnist
+from notebook_settings import cell_index, notebook_cells, run_cell, source_and_output
 
-from bpcourse import TwoLayerNet, train
+from bpcourse import train
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 LESSON_6 = "06_two_layer_net.ipynb"
-
-
-def cells(notebook):
-    with open(NOTEBOOKS / notebook, encoding="utf-8") as file:
-        return json.load(file)["cells"]
+LOG_TEST_ACC = re.compile(r"test acc (\d\.\d{4})")
 
 
 def exercise(notebook, phrase):
-    """(source, stored stdout) of the one code cell holding ``phrase``, and the hint after it."""
-    all_cells = cells(notebook)
-    found = [k for k, cell in enumerate(all_cells)
-             if cell["cell_type"] == "code" and phrase in "".join(cell["source"])]
-    assert len(found) == 1, f"{notebook}: {len(found)} code cells hold {phrase!r}"
-    cell = all_cells[found[0]]
-    stored = "".join("".join(out["text"]) for out in cell["outputs"] if out.get("name") == "stdout")
-    return "".join(cell["source"]), stored, "".join(all_cells[found[0] + 1]["source"])
+    """(source, stored printout) of the code cell holding ``phrase``, and the hint after it."""
+    source, stored = source_and_output(notebook, phrase)
+    hint = notebook_cells(notebook)[cell_index(notebook, phrase) + 1]
+    return source, stored, "".join(hint["source"])
 
 
 def run(notebook, *sources, namespace=None):
     """What the notebook's first code cell (its imports), then ``sources``, print."""
-    imports = next("".join(c["source"]) for c in cells(notebook) if c["cell_type"] == "code")
-    printed, namespace = io.StringIO(), {} if namespace is None else namespace
-    # np.printoptions() puts back the print options the lessons' first cells set
-    with contextlib.redirect_stdout(printed), np.printoptions():
-        for source in (imports, *sources):
-            exec(compile(source, notebook, "exec"), namespace)
-    return printed.getvalue()
+    imports = next("".join(c["source"]) for c in notebook_cells(notebook)
+                   if c["cell_type"] == "code")
+    namespace = {} if namespace is None else namespace
+    return "".join(run_cell(notebook, source, namespace) for source in (imports, *sources))
 
 
 def last_line(text):
@@ -63,7 +48,7 @@ def solution(hint):
 def test_lesson_3_delivery_fee_solution_leaves_the_earlier_gradients_as_they_were():
     notebook = "03_simple_layers.ipynb"
     cell, _, hint = exercise(notebook, "price_with_fee = fee_layer.forward(")
-    _, before, _ = exercise(notebook, "print(dapple, dapple_num, dorange, dorange_num, dtax)")
+    _, before = source_and_output(notebook, "print(dapple, dapple_num, dorange, dorange_num, dtax)")
     # "None of the earlier gradients change ... The fee's own gradient is 1"
     assert last_line(run(notebook, cell, solution(hint))) == last_line(before) + " 1.0"
 
@@ -91,51 +76,54 @@ def test_the_hinted_backward_line_makes_the_gradient_check_pass(notebook, phrase
 
 
 @pytest.fixture(scope="module")
-def lesson_6(tmp_path_factory):
-    """Lesson 6's names after its imports cell, with the data its load_mnist cell gives.
-
-    (The real MNIST, from BPCOURSE_DATA or the cache; never downloaded.)
-    """
-    (x_train, t_train), (x_test, t_test) = load_real_mnist(tmp_path_factory.mktemp("xdg"))
+def lesson_6(mnist_arrays):
+    """Lesson 6's names after its imports cell, with the data its load_mnist cell gives."""
+    (x_train, t_train), (x_test, t_test) = mnist_arrays
     namespace = dict(x_train=x_train, t_train=t_train, x_test=x_test, t_test=t_test)
     run(LESSON_6, namespace=namespace)
     return namespace
 
 
 def test_lesson_6_learning_rate_hint_states_what_fresh_runs_give(lesson_6):
-    cell, _, hint = exercise(LESSON_6, "trial_history = train(")
+    cell, stored, hint = exercise(LESSON_6, "trial_history = train(")
     hint = " ".join(hint.split())
     first, *rest = cell.splitlines()
-    assert first.startswith("learning_rate = "), "the line a learner changes"
-    for pattern in (r"about (\d+)% with (0\.01)", r"(\d+)% with (0\.1)\b", r"(\d+)% with (0\.5)\b"):
-        stated, rate = re.search(pattern, hint).groups()
+    assert first == "learning_rate = 0.01", "the line a learner changes, and the stored run's rate"
+
+    def exercise_run(rate, watch=None):
+        """The exercise cell as a learner runs it with ``rate``: its network and history.
+
+        ``watch(i, network)``, if given, is called after every step of the cell's own train
+        call, with the network the cell built.
+        """
         namespace = dict(lesson_6)
-        with contextlib.redirect_stdout(io.StringIO()):
-            exec("\n".join([f"learning_rate = {rate}", *rest]), namespace)
-        reached = 100 * namespace["trial_history"].test_acc[-1]
-        assert abs(reached - int(stated)) < 1, f"rate {rate}: {reached:.2f}%, not {stated}%"
+        if watch is not None:
+            namespace["train"] = functools.partial(
+                train, callback=lambda i, history: watch(i, namespace["trial"]))
+        run_cell(LESSON_6, "\n".join([f"learning_rate = {rate}", *rest]), namespace)
+        return namespace["trial"], namespace["trial_history"]
 
-    # at 5, the same settings: "it ends at about 10%, no better than guessing, with a loss
-    # near ln 10 ... After 5 steps only 25 of the 50 units are still on for some training
-    # image, after 100 steps 3, and after a little over 400 steps none. Then no gradient
-    # reaches W1, b1 or W2; only b2 still learns"
-    assert "rng=SEED, dtype=np.float32" in cell and re.search(
-        r"iters_num=1200, batch_size=100, learning_rate=learning_rate, seed=SEED\)",
-        " ".join(cell.split())), "the exercise's settings changed: change them here too"
-    seed, x_train = lesson_6["SEED"], lesson_6["x_train"]
-    net = TwoLayerNet(784, 50, 10, rng=seed, dtype=np.float32)
-    alive, frozen = {}, {}
+    # 0.01 is the stored run, which tests/test_lesson6_outputs.py compares with a fresh one
+    reached = {"0.01": float(LOG_TEST_ACC.findall(stored)[-1])}
+    reached.update({rate: exercise_run(rate)[1].test_acc[-1] for rate in ("0.1", "0.5")})
+    for rate, accuracy in reached.items():
+        stated = int(re.search(rf"(\d+)% with {re.escape(rate)}\b", hint).group(1))
+        assert abs(100 * accuracy - stated) < 1, f"rate {rate}: {accuracy:.2%}, not {stated}%"
 
-    def watch(i, history):
+    # at 5: "it ends at about 10%, no better than guessing, with a loss near ln 10 ... After 5
+    # steps only 25 of the 50 units are still on for some training image, after 100 steps 3,
+    # and after a little over 400 steps none. Then no gradient reaches W1, b1 or W2; only b2
+    # still learns"
+    x_train, alive, frozen = lesson_6["x_train"], {}, {}
+
+    def watch(i, network):
         if i + 1 in (5, 100, 400, 450):
-            on = (x_train @ net.params["W1"] + net.params["b1"] > 0).any(axis=0)
+            on = (x_train @ network.params["W1"] + network.params["b1"] > 0).any(axis=0)
             alive[i + 1] = int(np.count_nonzero(on))
         if i + 1 == 450:
-            frozen.update({key: value.copy() for key, value in net.params.items()})
+            frozen.update({key: value.copy() for key, value in network.params.items()})
 
-    history = train(net, x_train, lesson_6["t_train"], lesson_6["x_test"], lesson_6["t_test"],
-                    iters_num=1200, batch_size=100, learning_rate=5, seed=seed, verbose=False,
-                    callback=watch)
+    trial, history = exercise_run("5", watch)
     chance = int(re.search(r"ends at about (\d+)%", hint).group(1))
     final_loss = float(re.search(r"loss near \$\\ln 10 \\approx (\d\.\d)\$", hint).group(1))
     assert abs(100 * history.test_acc[-1] - chance) < 1, history.test_acc[-1]
@@ -145,5 +133,5 @@ def test_lesson_6_learning_rate_hint_states_what_fresh_runs_give(lesson_6):
     assert abs(alive[5] - after_5) <= 2 and abs(alive[100] - after_100) <= 1, alive
     assert "a little over 400 steps none" in hint and alive[400] > 0 and alive[450] == 0, alive
     for key in ("W1", "b1", "W2"):
-        np.testing.assert_array_equal(net.params[key], frozen[key], err_msg=key)
-    assert not np.array_equal(net.params["b2"], frozen["b2"])
+        np.testing.assert_array_equal(trial.params[key], frozen[key], err_msg=key)
+    assert not np.array_equal(trial.params["b2"], frozen["b2"])

@@ -292,14 +292,21 @@ def test_evaluation_subset_is_fixed_sorted_and_unique():
     assert evaluation_subset(10000) is None  # all of them is no subset
 
 
+def report_counter(*kinds):
+    """({kind: 0, ...}, count): count(kind) is a callback that adds 1 to kind's number."""
+    reports = dict.fromkeys(kinds, 0)
+
+    def count(kind):
+        return lambda run: reports.__setitem__(kind, reports[kind] + 1)
+
+    return reports, count
+
+
 def test_training_run_trains_in_place_with_a_subset_and_throttled_reports():
     x, t = blobs(300)
     xt, tt = blobs(90, seed=1)
     net = TwoLayerNet(64, 8, 3, weight_init_std=0.1, rng=0)
-    reports = {"progress": 0, "plot": 0, "done": 0}
-
-    def count(kind):
-        return lambda run: reports.__setitem__(kind, reports[kind] + 1)
+    reports, count = report_counter("progress", "plot", "done")
 
     run = TrainingRun(net, x, t, xt, tt, eval_size=100, iters_num=300, batch_size=30,
                       on_progress=count("progress"), on_plot=count("plot"),
@@ -378,10 +385,12 @@ def test_training_run_prints_nothing_and_measures_on_its_subset(capsys, monkeypa
     # the thread outlives the cell that started it: a print would land in whichever cell
     # is active then; and the subset is what keeps each epoch's measurement quick
     x, t = blobs(300)
+    # (and no callbacks: the docstring makes each optional, so a missing one is skipped)
     run = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, eval_size=100, iters_num=20,
                       batch_size=30)
-    run.run()
+    history = run.run()
     assert run.error is None and capsys.readouterr().out == ""
+    assert len(history.loss) == 20 and run.iteration == 19
     calls = []
     monkeypatch.setattr(training_run, "train", lambda *args, **kwargs: calls.append(kwargs))
     run = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, eval_size=100, iters_num=3)
@@ -408,10 +417,7 @@ def test_training_run_throttles_progress_and_plot_each_by_its_own_interval():
     # a progress bar every iteration, or a plot only once, would each be wrong the other
     # way round: the intervals must not be mixed up
     x, t = blobs(100)
-    reports = {"progress": 0, "plot": 0}
-
-    def count(kind):
-        return lambda run: reports.__setitem__(kind, reports[kind] + 1)
+    reports, count = report_counter("progress", "plot")
 
     run = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, iters_num=50, batch_size=5,
                       on_progress=count("progress"), on_plot=count("plot"),
@@ -419,14 +425,6 @@ def test_training_run_throttles_progress_and_plot_each_by_its_own_interval():
     run.run()
     assert run.error is None
     assert reports["progress"] == 1 and reports["plot"] > 1
-
-
-def test_training_run_needs_no_callbacks():
-    # the docstring makes every callback optional: a missing one is skipped, not called
-    x, t = blobs(50)
-    run = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, iters_num=5, batch_size=5)
-    history = run.run()
-    assert run.error is None and len(history.loss) == 5 and run.iteration == 4
 
 
 # --- import hygiene ---------------------------------------------------------------------

@@ -27,21 +27,16 @@ bpcourse.datasets` fills; skipped, with the reason, if it is in neither.
 """
 
 import configparser
-import contextlib
-import functools
-import io
-import json
 import re
-import warnings
 from pathlib import Path
 
+import notebook_settings
 import numpy as np
 import pytest
-from real_mnist import load_real_mnist
 
 from bpcourse import Relu, TwoLayerNet, gradient_check, softmax, train
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_two_layer_net.ipynb"
+NOTEBOOK = "06_two_layer_net.ipynb"
 TRAIN_SIZE = 60000  # MNIST's training images, as many as an epoch draws
 ACCURACY_TOLERANCE = 0.002  # any one line of a training log
 MEAN_ACCURACY_TOLERANCE = 0.0005  # a log's lines on average
@@ -84,25 +79,9 @@ PROBABILITY_LINE = re.compile(
     r"test image (\d+): true (\d), predicted (\d) with probability (\d\.\d{3})")
 
 
-@functools.cache
-def code_cells():
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    return tuple(cell for cell in cells if cell["cell_type"] == "code")
-
-
-def lesson_cell(phrase):
-    """The one code cell of lesson 6 whose source holds ``phrase``."""
-    found = [cell for cell in code_cells() if phrase in "".join(cell["source"])]
-    assert len(found) == 1, f"expected one cell of lesson 6 holding {phrase!r}; found {len(found)}"
-    return found[0]
-
-
 def source_and_output(phrase):
-    """(source, printed text) of that cell, as the notebook stores them."""
-    cell = lesson_cell(phrase)
-    printed = "".join("".join(output["text"]) for output in cell["outputs"]
-                      if output.get("name") == "stdout")
-    return "".join(cell["source"]), printed
+    """(source, printed text) of lesson 6's cell holding ``phrase``, as stored."""
+    return notebook_settings.source_and_output(NOTEBOOK, phrase)
 
 
 def find(pattern, text):
@@ -113,11 +92,7 @@ def find(pattern, text):
 
 def run_cell(source, namespace):
     """Run a cell's own source, as the notebook does; return what it printed."""
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed), warnings.catch_warnings():
-        warnings.simplefilter("error")  # a warning in the lesson's output would be news
-        exec(compile(source, str(NOTEBOOK), "exec"), namespace)
-    return printed.getvalue()
+    return notebook_settings.run_cell(NOTEBOOK, source, namespace)
 
 
 def accuracy_log(text):
@@ -144,9 +119,9 @@ def assert_logs_agree(source, stored, fresh):
 
 
 @pytest.fixture(scope="module")
-def lesson6(tmp_path_factory):
+def lesson6(mnist_arrays):
     """The names lesson 6's cells use, after running its training cell."""
-    (x_train, t_train), (x_test, t_test) = load_real_mnist(tmp_path_factory.mktemp("xdg"))
+    (x_train, t_train), (x_test, t_test) = mnist_arrays
     first, _ = source_and_output("SEED = ")
     namespace = {
         "np": np, "TwoLayerNet": TwoLayerNet, "train": train, "gradient_check": gradient_check,
