@@ -196,8 +196,8 @@ def cross_entropy_error(y, t):
     labels (rows that are distributions), checked to be non-negative and sum to 1; or (N,)
     label indices. Returns a scalar. A zero probability for the true class gives a large
     finite loss (-log of the smallest positive normal float, ``np.finfo(dtype).tiny``)
-    instead of inf: the book adds 1e-7 for
-    the same reason, but that shifts every loss a little.
+    instead of inf: the book adds 1e-7 for the same reason, but that shifts every loss a
+    little.
     """
     y, onehot, labels = _batched(_as_float_array(y), t)
     if not (y.min() >= 0 and y.max() <= 1):  # "not": a nan fails too

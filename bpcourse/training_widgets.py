@@ -278,7 +278,11 @@ class LookInside(Explorer):
 
 
 def _backward_path(network):
-    """"SoftmaxWithLoss, Affine2, Relu1 and Affine1": the layers dL/dx comes back through."""
+    """The layers dL/dx comes back through, as the readout names them.
+
+    "SoftmaxWithLoss, Affine2, Relu1 and Affine1" for TwoLayerNet; a network given more layers
+    (lesson 6) gets its own list.
+    """
     names = [type(network.last_layer).__name__, *reversed(getattr(network, "layers", {}))]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
