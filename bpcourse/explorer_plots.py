@@ -118,7 +118,7 @@ class ActivationPlot:
 
     def __init__(self, xs=None):
         self.xs = np.linspace(-6, 6, 601) if xs is None else np.asarray(xs, dtype=float)
-        self.fig = StaticFigure(figsize=(10, 3.8), layout="constrained")
+        self.fig = StaticFigure(figsize=(11, 4), layout="constrained")
         self.ax_f, self.ax_d = self.fig.subplots(1, 2)
         (self.curve,) = self.ax_f.plot([], [], color=FORWARD_COLOR, lw=2.2)
         (self.tangent,) = self.ax_f.plot([], [], color=INK, lw=1.2, ls="--")
@@ -126,7 +126,7 @@ class ActivationPlot:
         (self.d_curve,) = self.ax_d.plot([], [], color=BACKWARD_COLOR, lw=2.2)
         (self.d_point,) = self.ax_d.plot([], [], "o", color=INK, ms=8)
         self.backward_text = self.ax_d.text(
-            0.03, 0.96, "", transform=self.ax_d.transAxes, va="top", fontsize=11,
+            0.03, 0.96, "", transform=self.ax_d.transAxes, va="top", fontsize="small",
             bbox=dict(boxstyle="round", fc="white", ec="#999999"))
         for ax in (self.ax_f, self.ax_d):
             ax.axhline(0, color="#999999", lw=0.8)
@@ -149,8 +149,9 @@ class ActivationPlot:
                 # the right panel keeps headroom for the backward-pass box at its top
                 ax.set_ylim(low - 0.08 * (high - low), high + room * (high - low))
             layer = E.ACTIVATIONS[point.name].__name__  # "Relu": the class the learner wrote
-            self.ax_f.set_title(f"forward: y = {layer}.forward(x)")
-            self.ax_d.set_title(f"local gradient: dy/dx = {layer}.backward(1)")
+            # "medium", not the larger default: the titles are as long as the panels are wide
+            self.ax_f.set_title(f"forward: y = {layer}.forward(x)", fontsize="medium")
+            self.ax_d.set_title(f"local gradient: dy/dx = {layer}.backward(1)", fontsize="medium")
             self.name = point.name
         self.point.set_data([point.x], [point.y])
         self.d_point.set_data([point.x], [point.local])
@@ -196,7 +197,7 @@ class NumericalGradientPlot:
         ax.set_ylabel("|numerical − exact derivative|")
         ax.grid(alpha=0.3, which="major")
         ax.axvline(E.BOOK_H, color="#777777", ls=":", lw=1.5)
-        ax.text(E.BOOK_H, 3, " the book's h = 1e-4", color="#555555", fontsize=9, va="top")
+        ax.text(E.BOOK_H, 3, " the book's h = 1e-4", color="#555555", va="top")
         self.lines = {}
         for key, color, text in (("forward", FORWARD_DIFF_COLOR, "forward difference"),
                                  ("central", CENTRAL_DIFF_COLOR, "central difference")):
@@ -209,9 +210,9 @@ class NumericalGradientPlot:
             key: ax.plot([], [], "o", color=self.lines[key].get_color(), mec=INK, ms=9,
                          zorder=5, clip_on=False)[0]  # whole even at h = 1e-12, the edge
             for key in ("forward", "central")}
-        self.legend = ax.legend(loc="lower center", fontsize=9)
+        self.legend = ax.legend(loc="upper center")  # where every curve stays low
         self.note = ax.text(0.01, 0.98, "", transform=ax.transAxes, ha="left", va="top",
-                            fontsize=10, bbox=dict(boxstyle="round", fc="white", ec="#999999"))
+                            bbox=dict(boxstyle="round", fc="white", ec="#999999"))
         self.name = None
         self.at = None  # DifferenceErrors at the marked h, after update()
 
@@ -227,7 +228,7 @@ class NumericalGradientPlot:
                 shown = np.where(values >= ERROR_FLOOR, values, np.nan)
                 self.lines[key + "_guide"].set_data(self.hs, shown)
             self.ax.set_title(f"Numerical derivative of {fn.label}: exact value "
-                              f"{err.exact:.6g}")
+                              f"{err.exact:.6g}", fontsize="medium")  # the book's is long
             self.name = name
         # kept for the explorer's readout, so the two always show the same errors
         at = self.at = E.difference_errors(name, np.array([h]))

@@ -59,16 +59,21 @@ class TrainingPlot:
     def __init__(self):
         self.fig = StaticFigure(figsize=(10, 3.6), layout="constrained")
         self.ax_loss, self.ax_acc = self.fig.subplots(1, 2)
-        (self.loss_line,) = self.ax_loss.plot([], [], color=LOSS_COLOR, lw=0.6, alpha=0.35,
-                                              label="minibatch loss")
+        (self.loss_line,) = self.ax_loss.plot([], [], color=LOSS_COLOR, lw=0.8, alpha=0.4,
+                                              label="mini-batch loss")
         (self.smooth_line,) = self.ax_loss.plot([], [], color=LOSS_COLOR, lw=2,
                                                 label=f"mean of last {SMOOTHING}")
+        # not clipped: the last measurement sits on the right edge, and a clipped marker
+        # there would be cut in half (update puts no point outside the axes; and the layout
+        # ignores the lines, or a last run's longer curve would squeeze the axes to nothing)
         (self.train_line,) = self.ax_acc.plot([], [], "o-", color=TRAIN_COLOR, ms=4,
-                                              label="train")
+                                              label="train", clip_on=False)
         (self.test_line,) = self.ax_acc.plot([], [], "s-", color=TEST_COLOR, ms=4,
-                                             label="test")
+                                             label="test", clip_on=False)
+        for line in (self.train_line, self.test_line):
+            line.set_in_layout(False)
         self.acc_text = self.ax_acc.text(0.97, 0.45, "", transform=self.ax_acc.transAxes,
-                                         ha="right", va="center", fontsize=11)
+                                         ha="right", va="center")
         self.acc_text.set_in_layout(False)
         self.ax_loss.set(xlabel="iteration", ylabel="cross-entropy loss", ylim=(0, 2.5),
                          title="loss")
@@ -76,7 +81,7 @@ class TrainingPlot:
                         title="accuracy")
         for ax in (self.ax_loss, self.ax_acc):
             ax.grid(alpha=0.3)
-            ax.legend(loc="upper right" if ax is self.ax_loss else "lower right", fontsize=9)
+            ax.legend(loc="upper right" if ax is self.ax_loss else "lower right")
         # what changes from frame to frame; the legends stay in the background, placed
         # where the curves do not go once training is under way (the loss falls from the
         # left, the accuracy rises to the top)
@@ -93,8 +98,13 @@ class TrainingPlot:
         k = -(-len(loss) // MAX_POINTS) or 1
         self.loss_line.set_data(steps[::k], loss[::k])
         self.smooth_line.set_data(steps[::k], _running_mean(loss, SMOOTHING)[::k])
-        self.train_line.set_data(history.measured_at, history.train_acc)
-        self.test_line.set_data(history.measured_at, history.test_acc)
+        low = accuracy_floor(history)
+        # the first measurement, near chance, lies below a raised floor: leave it out rather
+        # than draw a line that drops out of the axes (the later ones all lie above it)
+        first = int(bool(history.measured_at)
+                    and min(history.train_acc[0], history.test_acc[0]) < low)
+        self.train_line.set_data(history.measured_at[first:], history.train_acc[first:])
+        self.test_line.set_data(history.measured_at[first:], history.test_acc[first:])
         right = max(iters_num or len(loss), 1)
         for ax in (self.ax_loss, self.ax_acc):
             ax.set_xlim(0, right)
@@ -103,7 +113,6 @@ class TrainingPlot:
         # (and the blitted background) stays put unless a run diverges (too high a rate)
         top = max(2.5, 1.05 * finite.max()) if finite.size else 2.5
         self.ax_loss.set_ylim(0, top)
-        low = accuracy_floor(history)
         self.ax_acc.set_ylim(low, 1 + 0.02 * (1 - low))
         subset = "" if eval_size is None else f" (train: {eval_size}-image subset)"
         self.ax_acc.set_title(f"accuracy{subset}")
@@ -170,7 +179,7 @@ class MistakesPlot:
             if k < len(images):
                 artist.set_data(images[k])
                 artist.set_clim(min(0.0, images[k].min()), max(1.0, images[k].max()))
-                ax.set_title(f"{predicted[k]} (true {true[k]})", fontsize=10, color="#B00000")
+                ax.set_title(f"{predicted[k]} (true {true[k]})", color="#B00000")
         self.title.set_text(
             f"{n_wrong} of {n_total} test digits wrong ({n_wrong / max(n_total, 1):.1%}); "
             f"the first {len(images)}, as predicted (true label)")
@@ -209,7 +218,7 @@ class LookInsidePlot:
                           xlabel="class (green: true label, outlined: predicted)",
                           ylabel="probability (softmax)")
         self.ax_probs.grid(axis="y", alpha=0.3)
-        self.ax_grad.set_title("∂L/∂x: more ink on red raises the loss", fontsize=11)
+        self.ax_grad.set_title("∂L/∂x\nmore ink on red raises the loss")
 
     def update(self, view):
         """Show a :class:`bpcourse.explorers.DigitView`."""
@@ -223,10 +232,10 @@ class LookInsidePlot:
             bar.set_edgecolor(INK if chosen else "none")
             bar.set_linewidth(2 if chosen else 0)
         verdict = "right" if view.predicted == view.label else "WRONG"
-        self.ax_image.set_title(f"test digit #{view.index}: label {view.label}", fontsize=11)
+        self.ax_image.set_title(f"test digit #{view.index}: label {view.label}")
         self.ax_probs.set_title(
-            f"predicted {view.predicted} (p = {view.probs[view.predicted]:.2f}), {verdict}; "
-            f"loss {view.loss:.3f}", fontsize=11)
+            f"predicted {view.predicted} (p = {view.probs[view.predicted]:.2f}), {verdict}\n"
+            f"loss {view.loss:.3f}")
         scale = float(np.abs(view.grad).max()) or 1.0  # symmetric, so white means 0
         self.grad.set_data(view.grad)
         self.grad.set_clim(-scale, scale)

@@ -202,6 +202,16 @@ def test_accuracy_axis_zooms_in_after_the_first_measurement_unless_training_fail
     low, high = plot.ax_acc.get_ylim()
     assert low == pytest.approx(0.8) and 1 < high < 1.01
     assert plot._background_key != key_before  # the axes were redrawn for the new range
+    # the first point, below the raised floor, is left out rather than drawn off the axes
+    for line, acc in ((plot.train_line, later.train_acc), (plot.test_line, later.test_acc)):
+        assert list(line.get_xdata()) == [600, 1200] and list(line.get_ydata()) == acc[1:]
+    plot.update(first, 1200)
+    assert list(plot.train_line.get_xdata()) == [0]  # on the whole axis it is drawn
+    # a network that starts trained: its first measurement lies above the floor, so it stays
+    warm = TrainingHistory(measured_at=[0, 600], train_acc=[0.95, 0.96], test_acc=[0.94, 0.95])
+    plot.update(warm, 1200)
+    assert accuracy_floor(warm) == pytest.approx(0.9)
+    assert list(plot.test_line.get_xdata()) == [0, 600]
 
 
 def test_dashboard_trains_in_the_background_and_shows_curves_and_mistakes(data):
