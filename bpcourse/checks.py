@@ -7,11 +7,12 @@ number. Lesson 3 meets the first of them in ``MulLayer.backward``.
 
 import math
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 
 __all__ = ["require_forward", "require_number", "require_bools", "require_samples",
-           "require_same_keys"]
+           "require_same_keys", "require_params_in_layers"]
 
 
 def require_forward(layer, attribute):
@@ -73,8 +74,12 @@ def require_same_keys(got, expected, got_name, expected_name, consequence=""):
     """ValueError naming the keys ``got`` lacks and has extra compared with ``expected``.
 
     A gradient forgotten for one parameter would otherwise look like a passed check, or
-    leave a training step half done.
+    leave a training step half done. ``got`` that is no dict at all is a TypeError.
     """
+    if not isinstance(got, Mapping):
+        hint = " (a function that forgets its `return` gives None)" if got is None else ""
+        raise TypeError(f"{got_name} are not a dict keyed like {expected_name} "
+                        f"{list(expected)}: got {type(got).__name__}{hint}")
     if got.keys() != expected.keys():
         missing = [key for key in expected if key not in got]
         extra = [key for key in got if key not in expected]
@@ -82,6 +87,30 @@ def require_same_keys(got, expected, got_name, expected_name, consequence=""):
             [f"have extra {extra}"] if extra else [])
         raise ValueError(f"{got_name} {' and '.join(differences)}, compared with "
                          f"{expected_name} {list(expected)}{consequence}")
+
+
+def require_params_in_layers(network):
+    """ValueError unless every array in ``network.params`` is one that a layer computes with.
+
+    The layers hold the very arrays in ``params`` (lesson 6), and training updates them in
+    place. ``network.params["W1"] = new_array`` breaks that link without a word: the layers
+    go on computing with the old array and training changes only the new one, which nothing
+    reads. A network without ``layers`` is not checked.
+    """
+    layers = getattr(network, "layers", None)
+    if not isinstance(layers, Mapping):
+        return
+    held = [value for layer in layers.values() for value in vars(layer).values()
+            if isinstance(value, np.ndarray)]
+    for key, param in network.params.items():
+        if not any(np.may_share_memory(value, param) for value in held):
+            raise ValueError(
+                f"network.params[{key!r}] is not an array that any of the layers "
+                f"{list(layers)} computes with: it was replaced (network.params[{key!r}] = "
+                "...), so the layers still use the old one, and training would change only "
+                f"the new one. Copy new values into the old array instead: "
+                f"network.params[{key!r}][...] = new_values"
+            )
 
 
 def require_key(table, name, what):

@@ -4,6 +4,7 @@ Backpropagation is fast but easy to get wrong; a numerical gradient is slow but 
 wrong. Comparing the two is how every layer in this course was checked.
 """
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -31,7 +32,10 @@ def numerical_gradient(f, x, h=1e-4):
     (f(x + h) - f(x - h)) / (2h), entry by entry. Every entry of x is put back to its
     exact old value, so x is unchanged afterwards, even if f raises or is interrupted.
     Where x + h or x - h rounds back to x in x's dtype (for h = 1e-4: from |x| = 0.25 in
-    float16, 2048 in float32) the quotient would be a false 0, so that raises ValueError.
+    float16, 2048 in float32) the quotient would be a false 0, and where the step is
+    rounded more than 1% away from h (from |x| of about 0.008 in float16, 128 in float32) it
+    would be off by as much: both raise ValueError. So does an f that does not return one
+    number (TypeError).
 
     Central differences are accurate to O(h**2); h = 1e-4 keeps both that truncation error
     and the rounding error of subtracting two nearly equal numbers small (their sum is
@@ -55,8 +59,26 @@ def numerical_gradient(f, x, h=1e-4):
             f_minus = f(x)
         finally:  # also if f fails or Ctrl+C stops it: a weight left nudged would stay wrong
             x[idx] = original  # the stored value itself, not original + h - h
+        _require_one_number(f_plus)  # a clear error, not NumPy's, if f returns None or an array
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
+
+
+def _require_one_number(value):
+    """Refuse an f that returns no number, or many: a gradient is that of one number."""
+    if isinstance(value, (float, np.floating)):  # the usual case, checked first: it is fast
+        return
+    if value is None:
+        raise TypeError("numerical_gradient: f returned None; it must return one number, "
+                        "such as the loss (a function that forgets its `return` gives None)")
+    if np.ndim(value) != 0 or not np.issubdtype(np.asarray(value).dtype, np.number) \
+            or isinstance(value, (bool, np.bool_)):
+        raise TypeError(
+            "numerical_gradient: f must return one number, such as the loss; it returned "
+            f"{type(value).__name__}"
+            + (f" of shape {np.shape(value)} (sum or average it to one number)"
+               if np.ndim(value) else f" {value!r}")
+        )
 
 
 def _require_visible_nudge(x, h, name="x"):
@@ -66,19 +88,34 @@ def _require_visible_nudge(x, h, name="x"):
     sees no change and the difference quotient is 0 (about half the slope if only one side
     vanishes), which looks like a real gradient. ``name`` is what the message calls x.
     """
-    if not h > 0:  # "not": a nan h is refused too
+    if isinstance(h, (bool, np.bool_)) or not isinstance(h, numbers.Real) or not h > 0:
+        # "not h > 0": a nan h is refused too
         raise ValueError(f"h must be a small positive number, such as 1e-4; got {h!r}")
-    vanished = ((x + h).astype(x.dtype) == x) | ((x - h).astype(x.dtype) == x)
-    if vanished.any():
-        idx = np.unravel_index(np.argmax(vanished), x.shape)
+    # the steps actually taken: x + h is rounded to x's dtype when it is stored
+    up, down = (x + h).astype(x.dtype) - x, x - (x - h).astype(x.dtype)
+    vanished = (up == 0) | (down == 0)
+    # the quotient divides by 2h: a step rounded more than 1% away from it skews the result
+    # as much (float32 from |x| of about 128, float16 from 0.008)
+    skewed = np.abs(up + down - 2 * h) > 0.02 * h
+    bad = vanished | skewed
+    if bad.any():
+        idx = np.unravel_index(np.argmax(bad), x.shape)
         where = f"{name}[{', '.join(map(str, idx))}]" if x.ndim else name
         fix = ("a larger h, or values this large rescaled" if x.dtype == np.float64 else
                "float64: x.astype(np.float64), or TwoLayerNet(..., dtype=np.float64) for a "
                "network")
+        if vanished[idx]:
+            what = (f"is lost in {x.dtype}: {where} = {x[idx]}, and {x[idx]} ± h rounds back "
+                    f"to {x[idx]}")
+            harm = "a false 0"
+        else:
+            step = (up[idx] + down[idx]) / 2
+            what = (f"is rounded in {x.dtype}: {where} = {x[idx]}, and {x[idx]} ± h is stored "
+                    f"{step:.3g} away from it on average, {abs(step / h - 1):.0%} off h")
+            harm = "off by as much"
         raise ValueError(
-            f"a nudge of h = {h} is lost in {x.dtype}: {where} = {x[idx]}, and {x[idx]} ± h "
-            f"rounds back to {x[idx]} ({np.count_nonzero(vanished)} of {x.size} entries of "
-            f"{name} are affected), so the numerical gradient there would be a false 0. "
+            f"a nudge of h = {h} {what} ({np.count_nonzero(bad)} of {x.size} entries of "
+            f"{name} are affected), so the numerical gradient there would be {harm}. "
             f"Use {fix}"
         )
 

@@ -173,6 +173,10 @@ class Affine:
         # (as training does) updates the layer
         self.W = np.asarray(W)
         self.b = np.asarray(b)
+        if self.W.ndim != 2 or self.b.shape != self.W.shape[1:]:
+            # here, not as a broadcast error in forward or a wrongly shaped db in backward
+            raise ValueError(f"Affine expected W of shape (D, M) and b of shape (M,); got W of "
+                             f"shape {self.W.shape} and b of shape {self.b.shape}")
         self.input_grad = input_grad
         self.x = None
         self.original_x_shape = None

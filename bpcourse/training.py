@@ -1,6 +1,7 @@
 """The training loop of lesson 6: minibatch SGD on a network with ``gradient``."""
 
 import copy
+import math
 import sys
 import threading
 import time
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import OpenBLASController, threadpool_limits
 
-from .checks import require_number, require_same_keys, require_samples
+from .checks import require_number, require_params_in_layers, require_same_keys, require_samples
 from .functions import as_label_indices
 
 __all__ = ["train", "TrainingHistory"]
@@ -57,9 +58,11 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     batch_size may exceed N. iters_num and batch_size must be whole numbers >= 1,
     learning_rate a finite number >= 0 (0 leaves the weights as they are: a baseline).
     Arguments that do not fit raise ValueError (TypeError for a setting that is not a
-    number, or a callback that cannot be called) before the first update; so does a
-    ``gradient`` whose keys differ from those of ``params``, before that step changes any
-    parameter.
+    number, or a callback that cannot be called) before the first update, as does an array
+    of ``params`` that no layer holds (replaced instead of updated in place); so does a
+    ``gradient`` whose keys or shapes differ from those of ``params``, before that step
+    changes any parameter. A loss that is no longer finite (the weights overflowed, most
+    often from too large a learning rate) raises FloatingPointError, also before the update.
 
     Four choices make it fast without changing the maths: all minibatch indices are drawn
     up front (one call to the generator instead of 10000); the loss recorded is the one the
@@ -75,6 +78,7 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     iters_num, batch_size, learning_rate = _check_settings(iters_num, batch_size, learning_rate,
                                                            callback, blas_threads)
     x_train, t_train, x_test, t_test = _checked_data(network, x_train, t_train, x_test, t_test)
+    require_params_in_layers(network)
     rng = np.random.default_rng(seed)
     train_size = len(x_train)
     iter_per_epoch = max(train_size // batch_size, 1)
@@ -94,10 +98,14 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
             AccuracyMeter(x_eval, t_eval, x_test, t_test, history, verbose) as meter:
         for i, batch in enumerate(batches):
             grads = network.gradient(x_train[batch], t_train[batch])
-            _require_all_gradients(grads, network.params)  # before any update: no half steps
+            # all checked before any update: no half steps (shapes do not change between steps)
+            _require_all_gradients(grads, network.params, shapes=i == 0)
+            loss = float(network.last_layer.loss)
+            if not math.isfinite(loss):
+                raise FloatingPointError(_diverged_message(i, loss, learning_rate))
             for key, param in network.params.items():
                 param -= learning_rate * grads[key]
-            history.loss.append(float(network.last_layer.loss))
+            history.loss.append(loss)
 
             if i % iter_per_epoch == 0 or i == iters_num - 1:
                 meter.measure(i, network)  # records the previous measurement, starts this one
@@ -160,10 +168,26 @@ def _check_settings(iters_num, batch_size, learning_rate, callback, blas_threads
             require_number("learning_rate", learning_rate, 0))
 
 
-def _require_all_gradients(grads, params):
-    if grads.keys() != params.keys():  # cheap: a few keys compared, once an iteration
+def _require_all_gradients(grads, params, shapes):
+    # cheap: a few keys compared once an iteration, the shapes only when asked
+    if type(grads) is not dict or grads.keys() != params.keys():
         require_same_keys(grads, params, "network.gradient() returned gradients that",
                           "network.params", "; this step updated no parameter")
+    for key, param in params.items() if shapes else ():
+        # a gradient of another shape would broadcast into the parameter without an error:
+        # db = np.sum(dout) without axis=0 would give every bias the same update
+        if np.shape(grads[key]) != param.shape:
+            raise ValueError(f"network.gradient()[{key!r}] has shape {np.shape(grads[key])}, "
+                             f"but network.params[{key!r}] has shape {param.shape}; this "
+                             "step updated no parameter")
+
+
+def _diverged_message(i, loss, learning_rate):
+    return (f"the loss of mini-batch {i} is {loss}: the network's scores overflowed, and "
+            "its weights are no longer numbers. Most often the learning rate is too large "
+            f"(this run: {learning_rate:g}; the book uses 0.1); if it happens at the very "
+            "first mini-batch, look for nan or inf in the data or the initial weights. No "
+            "parameter was updated with this mini-batch's gradients")
 
 
 _blas_lock = threading.Lock()

@@ -89,10 +89,10 @@ def test_numerical_gradient_puts_x_back_when_f_raises_or_is_interrupted(error):
 
 
 @pytest.mark.parametrize("dtype, value, kept", [
-    (np.float16, 3.0, 0.2), (np.float32, 5000.0, 1000.0), (np.float64, 2.0**41, 2.0**39)])
+    (np.float16, 3.0, 0.002), (np.float32, 5000.0, 50.0), (np.float64, 2.0**41, 2.0**30)])
 def test_a_nudge_that_rounds_away_is_refused_not_measured_as_zero(dtype, value, kept):
     # x + h == x in x's dtype: the quotient would be (f(x) - f(x)) / 2h = 0, a false gradient
-    x = np.array([0.1, value], dtype=dtype)
+    x = np.array([0.0, value], dtype=dtype)
     before = x.tobytes()
     # float64 is already the fix for float32 and float16; for float64 it is the size of h
     fix = "a larger h" if dtype == np.float64 else "float64"
@@ -107,8 +107,34 @@ def test_a_nudge_that_rounds_away_is_refused_not_measured_as_zero(dtype, value, 
         with pytest.raises(ValueError, match=rf"lost in float32: x\[0\] = {lone}"):
             numerical_gradient(lambda v: float(np.sum(v.astype(np.float64) ** 2)),
                                np.array([lone], dtype=np.float32))
-    # closer to 0 the nudge survives (rounded to the dtype), and the slope is measured
-    assert numerical_gradient(lambda v: float(v[0]), np.array([kept], dtype=dtype))[0] > 0.5
+    # closer to 0 the nudge survives, rounded to the dtype by less than 1%, and the slope is
+    # measured to within as much
+    slope = numerical_gradient(lambda v: float(v[0]), np.array([kept], dtype=dtype))[0]
+    assert slope == pytest.approx(1, rel=0.01)
+
+
+@pytest.mark.parametrize("dtype, value", [
+    (np.float16, 0.1), (np.float32, 1000.0), (np.float64, 1e12)])
+def test_a_nudge_rounded_far_from_h_is_refused_not_measured_skewed(dtype, value):
+    # x + h survives but is stored 22% off: the quotient, over 2h, said 1.22 for a slope of 1
+    x = np.array([0.0, value], dtype=dtype)
+    with pytest.raises(ValueError, match=rf"rounded in {np.dtype(dtype)}: x\[1\] = "
+                                         rf".*22% off h \(1 of 2 entries of x.*off by as much"):
+        numerical_gradient(lambda v: float(v[1]), x)
+
+
+def test_an_f_that_returns_no_single_number_is_named():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"f must return one number, such as the loss; it "
+                                        r"returned ndarray of shape \(2,\) \(sum or average"):
+        numerical_gradient(lambda v: v**2, x)
+    with pytest.raises(TypeError, match=r"f returned None.*forgets its `return`"):
+        numerical_gradient(lambda v: None, x)
+    with pytest.raises(TypeError, match=r"returned bool True"):
+        numerical_gradient(lambda v: bool(v[0] > 0), x)
+    with pytest.raises(ValueError, match=r"h must be a small positive number.*got '1e-4'"):
+        numerical_gradient(lambda v: float(v.sum()), x, h="1e-4")
+    assert x.tolist() == [1.0, 2.0]
 
 
 def test_compare_gradients_names_missing_and_extra_keys():

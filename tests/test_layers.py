@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -414,3 +416,16 @@ def test_a_layer_in_front_of_affine_without_input_grad_is_told_why():
 def test_sigmoid_of_none_is_a_type_error_not_nan():
     with pytest.raises(TypeError, match="got None"):
         Sigmoid().forward(None)
+
+
+@pytest.mark.parametrize("W, b", [
+    (np.ones((2, 3)), np.zeros(2)),  # b sized like W's rows: a broadcast error in forward
+    (np.ones(3), np.zeros(3)),  # a 1-D W: forward returned (N,), backward IndexError
+    (np.ones((2, 3)), np.float64(0.0)),  # a scalar b: db came back (3,) for a () b
+    (np.ones((2, 3)), np.zeros((1, 3))),
+])
+def test_affine_names_wrongly_shaped_weights_when_it_is_built(W, b):
+    with pytest.raises(ValueError, match=rf"Affine expected W of shape \(D, M\) and b of shape "
+                                         rf"\(M,\); got W of shape {re.escape(str(W.shape))} "
+                                         rf"and b of shape {re.escape(str(np.shape(b)))}"):
+        Affine(W, b)

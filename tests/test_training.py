@@ -1,5 +1,6 @@
 import copy
 import fractions
+import re
 import threading
 import time
 
@@ -491,3 +492,73 @@ def test_a_gradient_that_forgets_a_key_stops_training_before_updating_anything()
         train(net, x, t, xt, tt, iters_num=5, verbose=False)
     for key, value in before.items():
         np.testing.assert_array_equal(net.params[key], value, err_msg=key)
+
+
+def _unchanged(net, before):
+    for key, value in before.items():
+        np.testing.assert_array_equal(net.params[key], value, err_msg=key)
+
+
+def test_a_gradient_of_the_wrong_shape_or_none_stops_training_before_updating_anything():
+    x, t, xt, tt = toy_data()
+
+    class SumsWithoutAxis(TwoLayerNet):  # db = np.sum(dout): one number for all biases
+        def gradient(self, x, t):
+            grads = super().gradient(x, t)
+            grads["b1"] = np.sum(grads["b1"])
+            return grads
+
+    class ForgetsReturn(TwoLayerNet):
+        def gradient(self, x, t):
+            super().gradient(x, t)
+
+    net = SumsWithoutAxis(8, 4, 2, rng=0)
+    before = {key: value.copy() for key, value in net.params.items()}
+    # a () gradient used to broadcast into b1, giving all four biases the same update
+    with pytest.raises(ValueError, match=r"network.gradient\(\)\['b1'\] has shape \(\), but "
+                                         r"network.params\['b1'\] has shape \(4,\); this step "
+                                         "updated no parameter"):
+        train(net, x, t, xt, tt, iters_num=5, verbose=False)
+    _unchanged(net, before)
+    with pytest.raises(TypeError, match=r"returned gradients that are not a dict keyed like "
+                                        r"network.params \['W1', 'b1', 'W2', 'b2'\]: got "
+                                        r"NoneType \(a function that forgets its `return`"):
+        train(ForgetsReturn(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5, verbose=False)
+
+
+def test_a_replaced_params_array_is_refused_before_training():
+    x, t, xt, tt = toy_data()
+    net = TwoLayerNet(8, 4, 2, rng=0)
+    old = net.layers["Affine1"].W.copy()
+    net.params["W1"] = np.ones((8, 4))  # the layers still hold the old W1
+    # it used to train without a word, W1 never changed what the network computes
+    with pytest.raises(ValueError, match=r"network.params\['W1'\] is not an array that any "
+                                         r"of the layers \['Affine1', 'Relu1', 'Affine2'\] "
+                                         r"computes with.*network.params\['W1'\]\[...\] = "):
+        train(net, x, t, xt, tt, iters_num=5, verbose=False)
+    np.testing.assert_array_equal(net.layers["Affine1"].W, old)
+    net = TwoLayerNet(8, 4, 2, rng=0)
+    net.params["W1"][...] = 0.5  # in place: the way to set new values
+    history = train(net, x, t, xt, tt, iters_num=50, verbose=False)
+    assert not np.all(net.layers["Affine1"].W == 0.5) and history.test_acc[-1] > 0.9
+
+
+def test_a_loss_that_overflows_stops_training_and_says_why():
+    x, t, xt, tt = toy_data()
+    net = TwoLayerNet(8, 4, 2, rng=0)
+    after_each_step = []
+
+    def snapshot(i, history):
+        after_each_step.append({key: value.copy() for key, value in net.params.items()})
+
+    # it used to go on with nan weights and report an accuracy that argmax made up
+    with np.errstate(over="ignore", invalid="ignore"), \
+            pytest.raises(FloatingPointError, match=r"the loss of mini-batch (\d+) is "
+                                                    r"(nan|inf): .*learning rate is too large "
+                                                    r"\(this run: 1e\+06; the book uses "
+                                                    r"0.1\)") as caught:
+        train(net, x, t, xt, tt, iters_num=100, learning_rate=1e6, verbose=False,
+              callback=snapshot)
+    failed_at = int(re.match(r"the loss of mini-batch (\d+)", str(caught.value))[1])
+    assert failed_at == len(after_each_step) > 0  # the steps before it all went through
+    _unchanged(net, after_each_step[-1])  # and the failing one updated nothing
