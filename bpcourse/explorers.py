@@ -214,6 +214,7 @@ def look_inside_values(network, x, t, index):
     (``TwoLayerNet.input_gradient``); the probabilities are those its SoftmaxWithLoss
     layer computed on the way, so the picture and the gradient come from one pass.
     """
+    x = np.asarray(x)
     n = len(x)
     if not -n <= index < n:
         raise IndexError(f"index {index} is out of range for {n} samples")

@@ -192,12 +192,12 @@ def cross_entropy_error(y, t):
     The book's ``cross_entropy_error``, kept for its readers: lesson 5 computes the loss
     from the scores with ``softmax_cross_entropy`` instead, which never takes log(0).
 
-    y: (C,) or (N, C) probabilities, each in [0, 1]. t: one-hot rows of y's shape, or soft
-    labels (rows that are distributions), checked to be non-negative and sum to 1; or (N,)
-    label indices. Returns a scalar. A zero probability for the true class gives a large
-    finite loss (-log of the smallest positive normal float, ``np.finfo(dtype).tiny``)
-    instead of inf: the book adds 1e-7 for the same reason, but that shifts every loss a
-    little.
+    y: (C,) or (N, C) probabilities, each in [0, 1], each row summing to 1 (both checked).
+    t: one-hot rows of y's shape, or soft labels (rows that are distributions), checked to
+    be non-negative and sum to 1; or (N,) label indices. Returns a scalar. A zero
+    probability for the true class gives a large finite loss (-log of the smallest positive
+    normal float, ``np.finfo(dtype).tiny``) instead of inf: the book adds 1e-7 for the same
+    reason, but that shifts every loss a little.
     """
     y, onehot, labels = _batched(_as_float_array(y), t)
     if not (y.min() >= 0 and y.max() <= 1):  # "not": a nan fails too
@@ -205,6 +205,14 @@ def cross_entropy_error(y, t):
             "cross_entropy_error expects probabilities in [0, 1] (softmax's output); got "
             f"values from {_number(y.min())} to {_number(y.max())}. For scores use "
             "softmax_cross_entropy"
+        )
+    sums = y.sum(axis=1)
+    off = ~(np.abs(sums - 1) <= _sum_tolerance(y))  # a row that forgot softmax, say
+    if off.any():
+        bad = int(np.argmax(off))
+        raise ValueError(
+            "cross_entropy_error expects probabilities, rows of y that sum to 1 as softmax's "
+            f"do; row {bad} sums to {_number(sums[bad])}. For scores use softmax_cross_entropy"
         )
     tiny = np.finfo(y.dtype).tiny
     if labels is None:

@@ -149,6 +149,9 @@ class TrainingPlot:
 
 def training_figure(history, iters_num=None, eval_size=None):
     """Static fallback of the training dashboard's curves, from a ``train`` history."""
+    if history is None:  # a dashboard's .history before its first run
+        raise ValueError("training_figure needs the history of a run (what train returns, "
+                         "or a dashboard's .history once it has trained); got None")
     return TrainingPlot().update(history, iters_num, eval_size).fig
 
 
@@ -195,6 +198,7 @@ class MistakesPlot:
 
 def mistakes_figure(network, x, t, rows=3, cols=8):
     """Static fallback: the first rows*cols test digits ``network`` gets wrong."""
+    x = np.asarray(x)
     shape = E.image_shape(int(np.prod(x.shape[1:])))
     return MistakesPlot(rows, cols, shape).show_mistakes(network, x, t).fig
 

@@ -61,7 +61,9 @@ class TrainingDashboard(widgets.VBox):
                  batch_size=100, iters_num=10000, eval_size=EVAL_SIZE, seed=0, dtype=None,
                  weight_init_std=0.01, progress_interval=0.25, plot_interval=0.5,
                  plot_budget=0.04):
-        self.data = (x_train, t_train, x_test, t_test)
+        # lists as well as arrays, as train() takes them
+        self.data = tuple(np.asarray(a) for a in (x_train, t_train, x_test, t_test))
+        x_train = self.data[0]
         # stop() and the end of a run both write the status, from different threads
         self._status_lock = threading.Lock()
         self.seed, self.weight_init_std, self.eval_size = seed, weight_init_std, eval_size
@@ -239,7 +241,7 @@ class LookInside(Explorer):
         if network is None:
             raise ValueError("look_inside needs a trained network; a dashboard's .network is "
                              "None until its Train button has been pressed")
-        self.network, self.data = network, (x, t)
+        self.network, self.data = network, (np.asarray(x), np.asarray(t))
         self.view_network = E.private_view(network)
         self.backward_path = _backward_path(self.view_network)
         self.view = None

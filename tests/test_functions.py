@@ -159,6 +159,18 @@ def test_cross_entropy_of_scores_instead_of_probabilities_is_refused():
         cross_entropy_error(np.array([[2.0, -3.0, 0.5]]), [0])
 
 
+def test_probabilities_that_do_not_sum_to_one_are_refused():
+    # in [0, 1] but no distribution (softmax forgotten, say): -log(0.6) came out as a loss
+    with pytest.raises(ValueError, match=r"rows of y that sum to 1 as softmax's do; row 1 "
+                                         r"sums to 0.75\. For scores use softmax_cross_entropy"):
+        cross_entropy_error(np.array([[0.2, 0.3, 0.5], [0.1, 0.05, 0.6]]), [2, 2])
+    # the book's example sums to 1 only up to rounding, and float32 softmax rows likewise
+    book = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]
+    assert cross_entropy_error(np.array(book), 2) == pytest.approx(-np.log(0.6))
+    x = np.random.default_rng(0).normal(size=(50, 10)).astype(np.float32) * 5
+    assert np.isfinite(cross_entropy_error(softmax(x), np.zeros(50, dtype=int)))
+
+
 @pytest.mark.parametrize("loss", [cross_entropy_error, softmax_cross_entropy])
 def test_one_hot_targets_must_be_distributions(loss):
     t = np.zeros((2, 3))

@@ -530,3 +530,21 @@ def test_dashboard_takes_the_ends_of_its_sliders_and_refuses_a_batch_of_nothing(
     with pytest.raises(ValueError, match=r"batch_size must be a whole number of at least 1, "
                                          r"got 0"):
         W.training_dashboard(*data, batch_size=0)
+
+
+def test_lesson6_helpers_take_lists_as_train_does_and_name_a_missing_history(data):
+    from bpcourse.training_plots import look_inside_figure, mistakes_figure, training_figure
+
+    x, t, xt, tt = (a.tolist() for a in data)  # each failed with "'list' object has no ..."
+    d = W.training_dashboard(x, t, xt, tt, hidden_size=10, iters_num=100, batch_size=20,
+                             eval_size=50)
+    with pytest.raises(ValueError, match=r"training_figure needs the history of a run .*got "
+                                         r"None"):
+        training_figure(d.history)  # before the first run
+    d.start()
+    d.wait()
+    assert d.status.value.startswith("Done: 100 iterations")
+    net = d.network
+    assert mistakes_figure(net, xt, tt).axes and look_inside_figure(net, xt, tt, 3).axes
+    w = W.look_inside(net, xt, tt, index=3)
+    assert w.view.index == 3 and w.view.label == tt[3]
