@@ -130,8 +130,9 @@ def plan_graph(graph, mode="both", fmt=None, fontsize=16, legend=True, title=Non
             w, h = _node_size(node)
             plan.extend(p[0] - w / 2, p[1] - h / 2, p[0] + w / 2, p[1] + h / 2)
             if node.label:
-                plan.text(p + (0, h / 2), node.label, (0, 6), va="bottom", size=fontsize - 3,
-                          color="#555555", style="italic")
+                # nearly full size and in ink: on a projector grey small print fades away
+                plan.text(p + (0, h / 2), node.label, (0, 6), va="bottom", size=fontsize - 1,
+                          color=INK, style="italic")
     for edge in graph.edges:
         a, b = pos[edge.src], pos[edge.dst]
         start, end = _outline(edge.src, a, b), _outline(edge.dst, b, a)

@@ -128,10 +128,11 @@ def sigmoid_graph():
     sym.run()
     dly = _frac("L", "y")
     labels = [  # (value, gradient) on each edge, left to right
-        ("$x$", f"${dly} y^2 \\exp(-x)$\n$= {dly} y(1-y)$"),
-        ("$-x$", f"$-{dly} y^2 \\exp(-x)$"),
-        (r"$\exp(-x)$", f"$-{dly} y^2$"),
-        (r"$1+\exp(-x)$", f"$-{dly} y^2$"),
+        # \cdot between the factors: "dL/dy y^2" could be read as dL/d(y y^2)
+        ("$x$", f"${dly} \\cdot y^2 \\cdot \\exp(-x)$\n$= {dly} \\cdot y(1-y)$"),
+        ("$-x$", f"$-{dly} \\cdot y^2 \\cdot \\exp(-x)$"),
+        (r"$\exp(-x)$", f"$-{dly} \\cdot y^2$"),
+        (r"$1+\exp(-x)$", f"$-{dly} \\cdot y^2$"),
         ("$y$", f"${dly}$"),
     ]
     for edge, (fwd, bwd) in zip(sym.edges, labels, strict=True):
@@ -163,11 +164,12 @@ def affine_graph():
     dot, add = X.edges_out[0].dst, B.edges_out[0].dst
     dly = _frac("L", "Y")
     labels = {
-        (X, dot): ("$X$ {}", f"${_frac('L', 'X')} = {dly} W^T$ {{}}", True),
-        (W, dot): ("$W$ {}", f"${_frac('L', 'W')} = X^T {dly}$ {{}}", False),
-        (dot, add): (r"$X \cdot W$ {}", f"${dly}$ {{}}", True),
-        (B, add): ("$B$ {}", f"${_frac('L', 'B')}$ = sum of ${dly}$\nover axis 0 {{}}", False),
-        (add, Y): ("$Y$ {}", f"${dly}$ {{}}", True),
+        # "name: shape", so that "dL/dY W^T (N, 2)" does not read as the shape of W^T
+        (X, dot): ("$X$: {}", f"${_frac('L', 'X')} = {dly} W^T$: {{}}", True),
+        (W, dot): ("$W$: {}", f"${_frac('L', 'W')} = X^T {dly}$: {{}}", False),
+        (dot, add): (r"$X \cdot W$: {}", f"${dly}$: {{}}", True),
+        (B, add): ("$B$: {}", f"${_frac('L', 'B')}$ = sum of ${dly}$\nover axis 0: {{}}", False),
+        (add, Y): ("$Y$: {}", f"${dly}$: {{}}", True),
     }
     for (src, dst), (fwd, bwd, batch) in labels.items():
         edge = g.edge(src, dst)
