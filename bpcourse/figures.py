@@ -102,24 +102,23 @@ def _two_input_graph(kind, x, y, dz, symbolic):
     return g
 
 
-def add_node_backward():
-    """Lesson 2: the + node's backward: the upstream ∂L/∂z goes unchanged to both inputs."""
-    return _panels(
-        (_two_input_graph("add", 10, 5, 1.3, True), "both",
-         "z = x + y: the + node passes ∂L/∂z on unchanged", False),
-        (_two_input_graph("add", 10, 5, 1.3, False), "both",
-         "With numbers: x = 10, y = 5, ∂L/∂z = 1.3", True),
-    )
+# Lesson 2's + and × nodes, each as a rule and then with numbers: two files, not two panels
+# of one picture, so that each fits on a projected screen next to the cell it belongs to.
+# file -> (node, symbolic, title)
+TWO_INPUT_NODES = {
+    "add_node_backward.png": ("add", True, "z = x + y: the + node passes ∂L/∂z on unchanged"),
+    "add_node_numbers.png": ("add", False, "The + node with numbers: x = 10, y = 5, ∂L/∂z = 1.3"),
+    "mul_node_backward.png": ("mul", True,
+                              "z = x · y: each input gets ∂L/∂z times the other input"),
+    "mul_node_numbers.png": ("mul", False, "The × node with numbers: x = 10, y = 5, "
+                                           "∂L/∂z = 1.3 (the inputs swap)"),
+}
 
 
-def mul_node_backward():
-    """Lesson 2: the × node's backward: each input gets ∂L/∂z times the *other* input."""
-    return _panels(
-        (_two_input_graph("mul", 10, 5, 1.3, True), "both",
-         "z = x · y: each input gets ∂L/∂z times the other input", False),
-        (_two_input_graph("mul", 10, 5, 1.3, False), "both",
-         "With numbers: x = 10, y = 5, ∂L/∂z = 1.3 (the inputs swap)", True),
-    )
+def two_input_node(name):
+    """The figure ``name`` (a key of TWO_INPUT_NODES), lesson 2."""
+    kind, symbolic, title = TWO_INPUT_NODES[name]
+    return _panels((_two_input_graph(kind, 10, 5, 1.3, symbolic), "both", title, True))
 
 
 def sigmoid_graph():
@@ -205,8 +204,7 @@ def softmax_with_loss():
 FIGURES = {
     **{name: partial(shopping, name) for name in SHOPPING},
     "chain_rule.png": chain_rule,
-    "add_node_backward.png": add_node_backward,
-    "mul_node_backward.png": mul_node_backward,
+    **{name: partial(two_input_node, name) for name in TWO_INPUT_NODES},
     "sigmoid_graph.png": sigmoid_graph,
     "affine_graph.png": affine_graph,
     "softmax_with_loss.png": softmax_with_loss,
