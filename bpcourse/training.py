@@ -3,15 +3,13 @@
 import copy
 import math
 import sys
-import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import OpenBLASController, threadpool_limits
 
+from .blas_threads import blas_thread_limit
 from .checks import require_number, require_params_in_layers, require_same_keys, require_samples
 from .functions import as_label_indices
 
@@ -84,7 +82,11 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     iter_per_epoch = max(train_size // batch_size, 1)
     batches = rng.integers(0, train_size, size=(iters_num, batch_size))
     if eval_indices is not None:
-        x_eval, t_eval = x_train[eval_indices], t_train[eval_indices]
+        try:
+            x_eval, t_eval = x_train[eval_indices], t_train[eval_indices]
+        except IndexError as exc:  # NumPy's message does not say which argument it was
+            raise IndexError(f"eval_indices must be whole numbers that index x_train's "
+                             f"{len(x_train)} rows: {exc}") from None
         if len(x_eval) == 0:  # else the first measurement would fail an epoch into the run
             raise ValueError("eval_indices must pick at least one training row; got an "
                              f"index array of shape {np.shape(eval_indices)}")
@@ -94,7 +96,7 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     history = TrainingHistory()
     start = time.perf_counter()
     # the meter measures accuracy in a second thread: see "Accuracy on the other core"
-    with _blas_threads(blas_threads), \
+    with blas_thread_limit(blas_threads), \
             AccuracyMeter(x_eval, t_eval, x_test, t_test, history, verbose) as meter:
         for i, batch in enumerate(batches):
             grads = network.gradient(x_train[batch], t_train[batch])
@@ -188,53 +190,6 @@ def _diverged_message(i, loss, learning_rate):
             f"(this run: {learning_rate:g}; the book uses 0.1); if it happens at the very "
             "first mini-batch, look for nan or inf in the data or the initial weights. No "
             "parameter was updated with this mini-batch's gradients")
-
-
-_blas_lock = threading.Lock()
-_blas_runs = 0  # train() calls under way that set a BLAS thread count
-_blas_first = None  # the first one's limiter: it holds the setting from before any of them
-
-
-@contextmanager
-def _blas_threads(threads):
-    """Give BLAS ``threads`` threads while any train() call runs (None: leave it alone).
-
-    The limit is process-wide, and the dashboard trains in a background thread while a
-    notebook cell may call train() too. If each call put back what it found on entry, the
-    one that ends last would put back the other's 1 for good; so only the last call to end
-    restores the setting from before the first began. (Overlapping calls that ask for
-    different counts share the one the latest of them set.)
-    """
-    global _blas_runs, _blas_first
-    if threads is None:
-        yield
-        return
-    with _blas_lock:
-        limiter = _change_blas(lambda: threadpool_limits(int(threads), user_api="blas"))
-        if _blas_runs == 0:
-            _blas_first = limiter
-        _blas_runs += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_runs -= 1
-            if _blas_runs == 0:
-                _change_blas(_blas_first.restore_original_limits)
-                _blas_first = None
-
-
-def _change_blas(change):
-    # threadpoolctl 3.8 lets one thread at a time change a pthreads OpenBLAS and silently
-    # ignores the others; train() runs in whatever thread calls it (the dashboard's is a
-    # background one) and _blas_lock already orders our changes, so take control for the
-    # change and hand it back at once (before 3.8 no thread holds control: nothing to do)
-    release = getattr(OpenBLASController, "clear_controlling_thread", lambda force: None)
-    release(force=True)
-    try:
-        return change()
-    finally:
-        release(force=True)
 
 
 class AccuracyMeter:

@@ -364,6 +364,15 @@ def test_eval_indices_measure_train_accuracy_on_those_rows_only():
     assert history.train_acc[-1] < 0.5 and full.train_acc[-1] > 0.8
 
 
+@pytest.mark.parametrize("indices", [[300], [1.0]])
+def test_eval_indices_that_index_nothing_are_named(indices):
+    x, t, xt, tt = toy_data()
+    with pytest.raises(IndexError, match=r"eval_indices must be whole numbers that index "
+                                         r"x_train's 300 rows: "):
+        train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5, verbose=False,
+              eval_indices=indices)
+
+
 def test_empty_eval_indices_are_refused_before_training():
     x, t, xt, tt = toy_data()
     net = TwoLayerNet(8, 4, 2, rng=0)
