@@ -95,22 +95,43 @@ def require_params_in_layers(network):
     The layers hold the very arrays in ``params`` (lesson 6), and training updates them in
     place. ``network.params["W1"] = new_array`` breaks that link without a word: the layers
     go on computing with the old array and training changes only the new one, which nothing
-    reads. A network without ``layers`` is not checked.
+    reads. The arrays are looked for in ``layers`` and ``last_layer``, and in the lists,
+    dicts and objects they hold (a layer that wraps another, say). A network without
+    ``layers`` is not checked.
     """
     layers = getattr(network, "layers", None)
     if not isinstance(layers, Mapping):
         return
-    held = [value for layer in layers.values() for value in vars(layer).values()
-            if isinstance(value, np.ndarray)]
+    held = list(_arrays_in([*layers.values(), getattr(network, "last_layer", None)], set()))
     for key, param in network.params.items():
         if not any(np.may_share_memory(value, param) for value in held):
             raise ValueError(
-                f"network.params[{key!r}] is not an array that any of the layers "
-                f"{list(layers)} computes with: it was replaced (network.params[{key!r}] = "
-                "...), so the layers still use the old one, and training would change only "
-                f"the new one. Copy new values into the old array instead: "
-                f"network.params[{key!r}][...] = new_values"
+                f"network.params[{key!r}] is held by none of the layers {list(layers)}: most "
+                f"likely it was replaced (network.params[{key!r}] = ...), so the layers "
+                "still use the old array, and training would change only the new one. Copy "
+                f"new values into the old array instead: network.params[{key!r}][...] = "
+                "new_values"
             )
+
+
+def _arrays_in(obj, seen, depth=4):
+    """Every NumPy array in obj: in it, its attributes, lists, tuples and dicts, depth deep."""
+    if id(obj) in seen or depth < 0 or obj is None or isinstance(obj, (str, bytes, type)):
+        return
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        yield obj
+        return
+    if isinstance(obj, Mapping):
+        children = list(obj.values())
+    elif isinstance(obj, (list, tuple)):
+        children = list(obj)
+    else:  # attributes, whether in __dict__ or in __slots__
+        slots = [name for cls in type(obj).__mro__ for name in getattr(cls, "__slots__", ())]
+        children = [*getattr(obj, "__dict__", {}).values(),
+                    *(getattr(obj, name, None) for name in slots)]
+    for child in children:
+        yield from _arrays_in(child, seen, depth - 1)
 
 
 def require_key(table, name, what):

@@ -32,10 +32,10 @@ def numerical_gradient(f, x, h=1e-4):
     (f(x + h) - f(x - h)) / (2h), entry by entry. Every entry of x is put back to its
     exact old value, so x is unchanged afterwards, even if f raises or is interrupted.
     Where x + h or x - h rounds back to x in x's dtype (for h = 1e-4: from |x| = 0.25 in
-    float16, 2048 in float32) the quotient would be a false 0, and where the step is
-    rounded more than 1% away from h (from |x| of about 0.008 in float16, 128 in float32) it
-    would be off by as much: both raise ValueError. So does an f that does not return one
-    number (TypeError).
+    float16, 2048 in float32) the quotient would be a false 0, and where the step actually
+    stored (x + h rounded, minus x) is more than 1% off h (from |x| of about 0.016 in
+    float16, 128 in float32) it would be off by as much: both raise ValueError. An f that
+    does not return one number raises TypeError.
 
     Central differences are accurate to O(h**2); h = 1e-4 keeps both that truncation error
     and the rounding error of subtracting two nearly equal numbers small (their sum is
@@ -82,20 +82,22 @@ def _require_one_number(value):
 
 
 def _require_visible_nudge(x, h, name="x"):
-    """Refuse an x in which a nudge of h rounds away: the quotient there would be 0.
+    """Refuse an x in which a nudge of h rounds away or far from h: the quotient is wrong.
 
     x + h is rounded to x's dtype when it is stored. Where it rounds back to x itself, f
     sees no change and the difference quotient is 0 (about half the slope if only one side
-    vanishes), which looks like a real gradient. ``name`` is what the message calls x.
+    vanishes), which looks like a real gradient; where the step stored is more than 1% off
+    h, the quotient, divided by 2h, is off by as much. ``name`` is what the message calls x.
     """
-    if isinstance(h, (bool, np.bool_)) or not isinstance(h, numbers.Real) or not h > 0:
-        # "not h > 0": a nan h is refused too
+    value = h[()] if isinstance(h, np.ndarray) and h.ndim == 0 else h  # np.array(1e-4) too
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+            or not value > 0:  # "not value > 0": a nan h is refused too
         raise ValueError(f"h must be a small positive number, such as 1e-4; got {h!r}")
     # the steps actually taken: x + h is rounded to x's dtype when it is stored
     up, down = (x + h).astype(x.dtype) - x, x - (x - h).astype(x.dtype)
     vanished = (up == 0) | (down == 0)
     # the quotient divides by 2h: a step rounded more than 1% away from it skews the result
-    # as much (float32 from |x| of about 128, float16 from 0.008)
+    # as much (float32 from |x| of about 128, float16 from 0.016)
     skewed = np.abs(up + down - 2 * h) > 0.02 * h
     bad = vanished | skewed
     if bad.any():
@@ -143,7 +145,8 @@ def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
     ``loss`` that is more than the layers and last_layer (weight decay, say), or a W or b
     shared by two layers. (One array under two keys of ``params`` is fine: both keys get
     its gradient, as with the loop.) ValueError for an empty batch, or for a W or b entry
-    w where w + h rounds back to w (see :func:`numerical_gradient`).
+    w where w + h rounds back to w, or is stored more than 1% off (see
+    :func:`numerical_gradient`).
     """
     require_samples(x, "batched_numerical_gradient")
     layers = list(network.layers.values())
@@ -285,9 +288,10 @@ def gradient_check(network, x, t, method="batched"):
     book's way: the same differences, some 20 to 50 times slower for TwoLayerNet(784, 50,
     10) on 3 images). Returns {key: GradientDifference}. ValueError for a nan or inf loss,
     an empty batch, gradients whose keys differ from the numerical ones' (a gradient
-    forgotten), or a weight w where w + h rounds back to w. Run it in float64: float32
-    keeps only ~7 digits, and a difference quotient with h = 1e-4 loses most of them (it
-    runs, as lesson 6 shows, but cannot tell a right backward pass from a wrong one).
+    forgotten), or a weight w where w + h rounds back to w or more than 1% off h. Run it in
+    float64: float32 keeps only ~7 digits, and a difference quotient with h = 1e-4 loses
+    most of them (it runs, as lesson 6 shows, but cannot tell a right backward pass from a
+    wrong one).
     """
     if method not in ("batched", "loop"):
         raise ValueError(f"method must be 'batched' or 'loop'; got {method!r}")

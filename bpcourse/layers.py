@@ -166,6 +166,7 @@ class Affine:
 
     ``input_grad=False`` skips dx (backward returns None): the first layer's input is the
     data, which is never updated, so its gradient would be computed only to be thrown away.
+    A W that is not (D, M), or a b that is not (M,), raises ValueError when it is built.
     """
 
     def __init__(self, W, b, input_grad=True):

@@ -59,8 +59,9 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     number, or a callback that cannot be called) before the first update, as does an array
     of ``params`` that no layer holds (replaced instead of updated in place); so does a
     ``gradient`` whose keys or shapes differ from those of ``params``, before that step
-    changes any parameter. A loss that is no longer finite (the weights overflowed, most
-    often from too large a learning rate) raises FloatingPointError, also before the update.
+    changes any parameter. A loss that is no longer finite (the scores overflowed: the
+    weights have grown too large, most often from too large a learning rate) raises
+    FloatingPointError, also before the update; so do weights left not finite by the last.
 
     Four choices make it fast without changing the maths: all minibatch indices are drawn
     up front (one call to the generator instead of 10000); the loss recorded is the one the
@@ -117,6 +118,10 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
                 history.stopped = True
                 break
         meter.finish()  # waits for the last measurement: nothing overlaps that one
+    if not all(np.isfinite(param).all() for param in network.params.values()):
+        # the last update overflowed, and no later loss is there to tell
+        raise FloatingPointError("the last update left weights that are not finite: the "
+                                 f"learning rate ({learning_rate:g}) is too large")
     history.seconds = time.perf_counter() - start
     if progress:
         sys.stderr.write("\n")
@@ -185,11 +190,14 @@ def _require_all_gradients(grads, params, shapes):
 
 
 def _diverged_message(i, loss, learning_rate):
-    return (f"the loss of mini-batch {i} is {loss}: the network's scores overflowed, and "
-            "its weights are no longer numbers. Most often the learning rate is too large "
-            f"(this run: {learning_rate:g}; the book uses 0.1); if it happens at the very "
-            "first mini-batch, look for nan or inf in the data or the initial weights. No "
-            "parameter was updated with this mini-batch's gradients")
+    if i == 0:  # nothing has been updated yet: the cause is in what train was given
+        cause = ("at the very first mini-batch, before any update: look for nan or inf in "
+                 "the data or the initial weights")
+    else:
+        cause = ("the weights have grown too large (or become nan). Most often the learning "
+                 f"rate is too large (this run: {learning_rate:g}; the book uses 0.1)")
+    return (f"the loss of mini-batch {i} is {loss}: the network's scores overflowed, "
+            f"{cause}. No parameter was updated with this mini-batch's gradients")
 
 
 class AccuracyMeter:

@@ -64,7 +64,7 @@ class TrainingPlot:
         (self.smooth_line,) = self.ax_loss.plot([], [], color=LOSS_COLOR, lw=2,
                                                 label=f"mean of last {SMOOTHING}")
         # not clipped: the last measurement sits on the right edge, and a clipped marker
-        # there would be cut in half (update puts no point outside the axes; and the layout
+        # there would be cut in half (update draws no point outside the axes; and the layout
         # ignores the lines, or a last run's longer curve would squeeze the axes to nothing)
         (self.train_line,) = self.ax_acc.plot([], [], "o-", color=TRAIN_COLOR, ms=4,
                                               label="train", clip_on=False)
@@ -99,13 +99,16 @@ class TrainingPlot:
         self.loss_line.set_data(steps[::k], loss[::k])
         self.smooth_line.set_data(steps[::k], _running_mean(loss, SMOOTHING)[::k])
         low = accuracy_floor(history)
-        # the first measurement, near chance, lies below a raised floor: leave it out rather
-        # than draw a line that drops out of the axes (the later ones all lie above it)
-        first = int(bool(history.measured_at)
-                    and min(history.train_acc[0], history.test_acc[0]) < low)
-        self.train_line.set_data(history.measured_at[first:], history.train_acc[first:])
-        self.test_line.set_data(history.measured_at[first:], history.test_acc[first:])
         right = max(iters_num or len(loss), 1)
+        # the lines are not clipped, so only points inside the axes are drawn: not the first
+        # measurement, near chance, below a raised floor (the later ones all lie above it),
+        # nor any measured after an ``iters_num`` shorter than the history
+        at = np.asarray(history.measured_at, dtype=int)
+        shown = at <= right
+        if len(at) and min(history.train_acc[0], history.test_acc[0]) < low:
+            shown[0] = False
+        self.train_line.set_data(at[shown], np.asarray(history.train_acc)[shown])
+        self.test_line.set_data(at[shown], np.asarray(history.test_acc)[shown])
         for ax in (self.ax_loss, self.ax_acc):
             ax.set_xlim(0, right)
         finite = loss[np.isfinite(loss)]

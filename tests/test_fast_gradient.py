@@ -283,6 +283,8 @@ def test_the_loop_method_leaves_the_step_to_the_networks_own_numerical_gradient(
     net = CoarseStepNet(12, 6, 4, weight_init_std=0.5, rng=1, dtype=np.float32)
     net.params["b2"][3] = 3000.0
     assert set(gradient_check(net, x, t, method="loop")) == {"W1", "b1", "W2", "b2"}
+    with pytest.raises(ValueError, match=r"lost in float32: params\['b2'\]\[3\] = 3000.0"):
+        gradient_check(net, x, t)  # the batched check, with the default h
 
 
 def test_a_gradient_that_forgets_a_key_fails_the_check():

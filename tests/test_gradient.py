@@ -135,6 +135,9 @@ def test_an_f_that_returns_no_single_number_is_named():
     with pytest.raises(ValueError, match=r"h must be a small positive number.*got '1e-4'"):
         numerical_gradient(lambda v: float(v.sum()), x, h="1e-4")
     assert x.tolist() == [1.0, 2.0]
+    # an h that is a NumPy number, or a 0-d array, is a number
+    for h in (np.float32(1e-3), np.array(1e-3)):
+        np.testing.assert_allclose(numerical_gradient(lambda v: float(v.sum()), x, h=h), 1)
 
 
 def test_compare_gradients_names_missing_and_extra_keys():

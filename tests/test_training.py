@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from bpcourse import TwoLayerNet, train
+from bpcourse import TwoLayerNet, layers, train
 
 
 def toy_data(seed=0, n=400):
@@ -541,9 +541,10 @@ def test_a_replaced_params_array_is_refused_before_training():
     old = net.layers["Affine1"].W.copy()
     net.params["W1"] = np.ones((8, 4))  # the layers still hold the old W1
     # it used to train without a word, W1 never changed what the network computes
-    with pytest.raises(ValueError, match=r"network.params\['W1'\] is not an array that any "
-                                         r"of the layers \['Affine1', 'Relu1', 'Affine2'\] "
-                                         r"computes with.*network.params\['W1'\]\[...\] = "):
+    with pytest.raises(ValueError, match=r"network.params\['W1'\] is held by none of the "
+                                         r"layers \['Affine1', 'Relu1', 'Affine2'\]: most "
+                                         r"likely it was replaced.*network.params\['W1'\]"
+                                         r"\[...\] = "):
         train(net, x, t, xt, tt, iters_num=5, verbose=False)
     np.testing.assert_array_equal(net.layers["Affine1"].W, old)
     net = TwoLayerNet(8, 4, 2, rng=0)
@@ -571,3 +572,60 @@ def test_a_loss_that_overflows_stops_training_and_says_why():
     failed_at = int(re.match(r"the loss of mini-batch (\d+)", str(caught.value))[1])
     assert failed_at == len(after_each_step) > 0  # the steps before it all went through
     _unchanged(net, after_each_step[-1])  # and the failing one updated nothing
+    assert "grown too large (or become nan)" in str(caught.value)
+
+
+def test_a_loss_that_is_not_finite_from_the_start_points_at_the_data():
+    x, t, xt, tt = toy_data()
+    x = x.copy()
+    x[:, 0] = np.inf  # every mini-batch holds it
+    with np.errstate(invalid="ignore"), \
+            pytest.raises(FloatingPointError, match=r"mini-batch 0 is nan: .*at the very first "
+                                                    r"mini-batch, before any update: look for "
+                                                    r"nan or inf in the data") as caught:
+        train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5, verbose=False)
+    assert "learning rate" not in str(caught.value)  # which is not to blame
+
+
+def test_weights_that_the_last_update_overflows_are_reported():
+    x, t, xt, tt = toy_data()
+    net = TwoLayerNet(8, 4, 2, rng=0, dtype=np.float32)
+
+    def blow_up_last(i, history):  # as if the last update had overflowed
+        if i == 4:
+            net.params["W2"][0, 0] = np.inf
+
+    with pytest.raises(FloatingPointError, match=r"the last update left weights that are not "
+                                                 r"finite: the learning rate \(0.1\)"):
+        train(net, x, t, xt, tt, iters_num=5, verbose=False, callback=blow_up_last)
+
+
+class _Wrapped:
+    """A layer that holds an Affine inside it, and keeps its own state in __slots__."""
+
+    __slots__ = ("inner", "dW", "db")
+
+    def __init__(self, W, b):
+        self.inner = layers.Affine(W, b, input_grad=False)
+
+    def forward(self, x):
+        return self.inner.forward(x)
+
+    def backward(self, dout):
+        result = self.inner.backward(dout)
+        self.dW, self.db = self.inner.dW, self.inner.db
+        return result
+
+
+def test_params_held_inside_a_wrapping_layer_are_found():
+    x, t, xt, tt = toy_data()
+    net = TwoLayerNet(8, 4, 2, rng=0)
+    net.layers["Affine1"] = _Wrapped(net.params["W1"], net.params["b1"])
+    # it was refused as "replaced", or raised TypeError from vars() on a __slots__ layer
+    history = train(net, x, t, xt, tt, iters_num=50, verbose=False)
+    assert history.test_acc[-1] > 0.9
+    net.params["b1"] = net.params["b1"].copy()  # now it is replaced
+    with pytest.raises(ValueError, match=r"network.params\['b1'\] is held by none of the "
+                                         r"layers \['Affine1', 'Relu1', 'Affine2'\]: most "
+                                         r"likely it was replaced"):
+        train(net, x, t, xt, tt, iters_num=5, verbose=False)

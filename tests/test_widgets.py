@@ -212,6 +212,12 @@ def test_accuracy_axis_zooms_in_after_the_first_measurement_unless_training_fail
     plot.update(warm, 1200)
     assert accuracy_floor(warm) == pytest.approx(0.9)
     assert list(plot.test_line.get_xdata()) == [0, 600]
+    # the lines are not clipped (a marker on the right edge stays whole) and do not steer the
+    # layout, so no point may lie outside the axes: not one after a shorter iters_num either
+    for line in (plot.train_line, plot.test_line):
+        assert not line.get_clip_on() and not line.get_in_layout()
+    plot.update(later, 1000)
+    assert list(plot.train_line.get_xdata()) == [600]
 
 
 def test_dashboard_trains_in_the_background_and_shows_curves_and_mistakes(data):
