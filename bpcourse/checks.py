@@ -12,7 +12,8 @@ from collections.abc import Mapping
 import numpy as np
 
 __all__ = ["require_forward", "require_number", "require_bools", "require_samples",
-           "require_same_keys", "require_params_in_layers"]
+           "require_same_keys", "require_params_in_layers", "require_one_number",
+           "require_visible_nudge"]
 
 
 def require_forward(layer, attribute):
@@ -102,7 +103,10 @@ def require_params_in_layers(network):
     layers = getattr(network, "layers", None)
     if not isinstance(layers, Mapping):
         return
-    held = list(_arrays_in([*layers.values(), getattr(network, "last_layer", None)], set()))
+    # not through the network or params themselves: a layer holding a reference to either
+    # would make every params array look held
+    seen = {id(network), id(network.params)}
+    held = list(_arrays_in([*layers.values(), getattr(network, "last_layer", None)], seen))
     for key, param in network.params.items():
         if not any(np.may_share_memory(value, param) for value in held):
             raise ValueError(
@@ -132,6 +136,69 @@ def _arrays_in(obj, seen, depth=4):
                     *(getattr(obj, name, None) for name in slots)]
     for child in children:
         yield from _arrays_in(child, seen, depth - 1)
+
+
+def require_one_number(*values):
+    """Refuse what ``numerical_gradient``'s f returned unless it is one number (lesson 2):
+    a gradient is that of one number, and None or an array would end in a NumPy error."""
+    for value in values:
+        _require_one(value)
+
+
+def _require_one(value):
+    if isinstance(value, (float, np.floating)):  # the usual case, checked first: it is fast
+        return
+    if value is None:
+        raise TypeError("numerical_gradient: f returned None; it must return one number, "
+                        "such as the loss (a function that forgets its `return` gives None)")
+    if np.ndim(value) != 0 or not np.issubdtype(np.asarray(value).dtype, np.number) \
+            or isinstance(value, (bool, np.bool_)):
+        raise TypeError(
+            "numerical_gradient: f must return one number, such as the loss; it returned "
+            f"{type(value).__name__}"
+            + (f" of shape {np.shape(value)} (sum or average it to one number)"
+               if np.ndim(value) else f" {value!r}")
+        )
+
+
+def require_visible_nudge(x, h, name="x"):
+    """Refuse an x in which a nudge of h rounds away or far from h (lesson 2; numerical
+    gradients of lessons 2 to 6): the difference quotient there would be wrong.
+
+    x + h is rounded to x's dtype when it is stored. Where it rounds back to x itself, f
+    sees no change and the difference quotient is 0 (about half the slope if only one side
+    vanishes), which looks like a real gradient; where the step stored is more than 1% off
+    h, the quotient, divided by 2h, is off by as much. ``name`` is what the message calls x.
+    """
+    if not require_number("h", h) > 0:  # a number (TypeError else), finite, and then > 0
+        raise ValueError(f"h must be a small positive number, such as 1e-4; got {h!r}")
+    # the steps actually taken: x + h is rounded to x's dtype when it is stored
+    up, down = (x + h).astype(x.dtype) - x, x - (x - h).astype(x.dtype)
+    vanished = (up == 0) | (down == 0)
+    # the quotient divides by 2h: a step rounded more than 1% away from it skews the result
+    # as much (float32 from |x| of about 128, float16 from 0.016)
+    skewed = np.abs(up + down - 2 * h) > 0.02 * h
+    bad = vanished | skewed
+    if bad.any():
+        idx = np.unravel_index(np.argmax(bad), x.shape)
+        where = f"{name}[{', '.join(map(str, idx))}]" if x.ndim else name
+        fix = ("a larger h, or values this large rescaled" if x.dtype == np.float64 else
+               "float64: x.astype(np.float64), or TwoLayerNet(..., dtype=np.float64) for a "
+               "network")
+        if vanished[idx]:
+            what = (f"is lost in {x.dtype}: {where} = {x[idx]}, and {x[idx]} ± h rounds back "
+                    f"to {x[idx]}")
+            harm = "a false 0"
+        else:
+            step = (up[idx] + down[idx]) / 2
+            what = (f"is rounded in {x.dtype}: {where} = {x[idx]}, and {x[idx]} ± h is stored "
+                    f"{step:.3g} away from it on average, {abs(step / h - 1):.0%} off h")
+            harm = "off by as much"
+        raise ValueError(
+            f"a nudge of h = {h} {what} ({np.count_nonzero(bad)} of {x.size} entries of "
+            f"{name} are affected), so the numerical gradient there would be {harm}. "
+            f"Use {fix}"
+        )
 
 
 def require_key(table, name, what):

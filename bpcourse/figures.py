@@ -110,15 +110,14 @@ TWO_INPUT_NODES = {
     "add_node_numbers.png": ("add", False, "The + node with numbers: x = 10, y = 5, ∂L/∂z = 1.3"),
     "mul_node_backward.png": ("mul", True,
                               "z = x · y: each input gets ∂L/∂z times the other input"),
-    "mul_node_numbers.png": ("mul", False, "The × node with numbers: x = 10, y = 5, "
-                                           "∂L/∂z = 1.3 (the inputs swap)"),
+    "mul_node_numbers.png": ("mul", False, "The × node with numbers: x = 10, y = 5, ∂L/∂z = 1.3"),
 }
 
 
 def two_input_node(name):
     """The figure ``name`` (a key of TWO_INPUT_NODES), lesson 2."""
     kind, symbolic, title = TWO_INPUT_NODES[name]
-    return _panels((_two_input_graph(kind, 10, 5, 1.3, symbolic), "both", title, True))
+    return draw_graph(_two_input_graph(kind, 10, 5, 1.3, symbolic), run=False, title=title)[0]
 
 
 def sigmoid_graph():

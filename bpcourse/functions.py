@@ -161,6 +161,16 @@ def _sum_tolerance(t, *dtypes):
     return max(1e-6, t.shape[1] * max(floats, default=np.finfo(np.float64).eps))
 
 
+_FOR_SCORES = ("For scores apply softmax first, cross_entropy_error(softmax(scores), t), or "
+               "use SoftmaxWithLoss (lesson 5)")
+
+
+def _first_row_off_one(sums, tolerance):
+    """Index of the first row sum farther than tolerance from 1 (nan counts), else None."""
+    off = ~(np.abs(sums - 1) <= tolerance)  # "~(<=)": a nan is off too
+    return int(np.argmax(off)) if off.any() else None
+
+
 def _check_distributions(t, tolerance):
     """Raise ValueError unless every row of the (N, C) targets t is non-negative and sums to 1.
 
@@ -203,16 +213,14 @@ def cross_entropy_error(y, t):
     if not (y.min() >= 0 and y.max() <= 1):  # "not": a nan fails too
         raise ValueError(
             "cross_entropy_error expects probabilities in [0, 1] (softmax's output); got "
-            f"values from {_number(y.min())} to {_number(y.max())}. For scores use "
-            "softmax_cross_entropy"
+            f"values from {_number(y.min())} to {_number(y.max())}. {_FOR_SCORES}"
         )
     sums = y.sum(axis=1)
-    off = ~(np.abs(sums - 1) <= _sum_tolerance(y))  # a row that forgot softmax, say
-    if off.any():
-        bad = int(np.argmax(off))
+    bad = _first_row_off_one(sums, _sum_tolerance(y))  # a row that forgot softmax, say
+    if bad is not None:
         raise ValueError(
             "cross_entropy_error expects probabilities, rows of y that sum to 1 as softmax's "
-            f"do; row {bad} sums to {_number(sums[bad])}. For scores use softmax_cross_entropy"
+            f"do; row {bad} sums to {sums[bad]:.4g}. {_FOR_SCORES}"
         )
     tiny = np.finfo(y.dtype).tiny
     if labels is None:

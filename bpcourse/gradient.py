@@ -4,12 +4,17 @@ Backpropagation is fast but easy to get wrong; a numerical gradient is slow but 
 wrong. Comparing the two is how every layer in this course was checked.
 """
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
-from .checks import require_same_keys, require_samples
+from .checks import (
+    require_one_number,
+    require_params_in_layers,
+    require_same_keys,
+    require_samples,
+    require_visible_nudge,
+)
 from .functions import softmax_cross_entropy
 from .layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
 
@@ -47,8 +52,9 @@ def numerical_gradient(f, x, h=1e-4):
             "numerical_gradient expected a floating-point NumPy array for x (it is changed "
             f"in place while measuring); got {type(x).__name__}"
             + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else "")
+            + ", such as np.array([3.0, 2.0]) or x.astype(np.float64)"
         )
-    _require_visible_nudge(x, h)
+    require_visible_nudge(x, h)
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
         original = x[idx]
@@ -59,67 +65,9 @@ def numerical_gradient(f, x, h=1e-4):
             f_minus = f(x)
         finally:  # also if f fails or Ctrl+C stops it: a weight left nudged would stay wrong
             x[idx] = original  # the stored value itself, not original + h - h
-        _require_one_number(f_plus)  # a clear error, not NumPy's, if f returns None or an array
+        require_one_number(f_plus, f_minus)  # a clear error, not NumPy's, for None or arrays
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
-
-
-def _require_one_number(value):
-    """Refuse an f that returns no number, or many: a gradient is that of one number."""
-    if isinstance(value, (float, np.floating)):  # the usual case, checked first: it is fast
-        return
-    if value is None:
-        raise TypeError("numerical_gradient: f returned None; it must return one number, "
-                        "such as the loss (a function that forgets its `return` gives None)")
-    if np.ndim(value) != 0 or not np.issubdtype(np.asarray(value).dtype, np.number) \
-            or isinstance(value, (bool, np.bool_)):
-        raise TypeError(
-            "numerical_gradient: f must return one number, such as the loss; it returned "
-            f"{type(value).__name__}"
-            + (f" of shape {np.shape(value)} (sum or average it to one number)"
-               if np.ndim(value) else f" {value!r}")
-        )
-
-
-def _require_visible_nudge(x, h, name="x"):
-    """Refuse an x in which a nudge of h rounds away or far from h: the quotient is wrong.
-
-    x + h is rounded to x's dtype when it is stored. Where it rounds back to x itself, f
-    sees no change and the difference quotient is 0 (about half the slope if only one side
-    vanishes), which looks like a real gradient; where the step stored is more than 1% off
-    h, the quotient, divided by 2h, is off by as much. ``name`` is what the message calls x.
-    """
-    value = h[()] if isinstance(h, np.ndarray) and h.ndim == 0 else h  # np.array(1e-4) too
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not value > 0:  # "not value > 0": a nan h is refused too
-        raise ValueError(f"h must be a small positive number, such as 1e-4; got {h!r}")
-    # the steps actually taken: x + h is rounded to x's dtype when it is stored
-    up, down = (x + h).astype(x.dtype) - x, x - (x - h).astype(x.dtype)
-    vanished = (up == 0) | (down == 0)
-    # the quotient divides by 2h: a step rounded more than 1% away from it skews the result
-    # as much (float32 from |x| of about 128, float16 from 0.016)
-    skewed = np.abs(up + down - 2 * h) > 0.02 * h
-    bad = vanished | skewed
-    if bad.any():
-        idx = np.unravel_index(np.argmax(bad), x.shape)
-        where = f"{name}[{', '.join(map(str, idx))}]" if x.ndim else name
-        fix = ("a larger h, or values this large rescaled" if x.dtype == np.float64 else
-               "float64: x.astype(np.float64), or TwoLayerNet(..., dtype=np.float64) for a "
-               "network")
-        if vanished[idx]:
-            what = (f"is lost in {x.dtype}: {where} = {x[idx]}, and {x[idx]} ± h rounds back "
-                    f"to {x[idx]}")
-            harm = "a false 0"
-        else:
-            step = (up[idx] + down[idx]) / 2
-            what = (f"is rounded in {x.dtype}: {where} = {x[idx]}, and {x[idx]} ± h is stored "
-                    f"{step:.3g} away from it on average, {abs(step / h - 1):.0%} off h")
-            harm = "off by as much"
-        raise ValueError(
-            f"a nudge of h = {h} {what} ({np.count_nonzero(bad)} of {x.size} entries of "
-            f"{name} are affected), so the numerical gradient there would be {harm}. "
-            f"Use {fix}"
-        )
 
 
 def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
@@ -159,7 +107,7 @@ def batched_numerical_gradient(network, x, t, h=1e-4, max_rows=2**13):
     _require_same_loss(network, x, t, _stacked_losses([], out, t, n)[0])
     grads = {}
     for key, param in network.params.items():
-        _require_visible_nudge(param, h, name=f"params[{key!r}]")
+        require_visible_nudge(param, h, name=f"params[{key!r}]")
         i, is_weight = owner[key]
         # forward again rather than reuse the pass above: the stacked passes for earlier
         # keys overwrote the ``x`` this layer stores, which layer_input needs
@@ -296,6 +244,8 @@ def gradient_check(network, x, t, method="batched"):
     if method not in ("batched", "loop"):
         raise ValueError(f"method must be 'batched' or 'loop'; got {method!r}")
     require_samples(x, "gradient_check")
+    # a replaced params array would read as a broken backward pass (max_rel 1 in the loop)
+    require_params_in_layers(network)
     if method == "batched":
         numerical = batched_numerical_gradient(network, x, t)
     else:

@@ -184,9 +184,12 @@ def _require_all_gradients(grads, params, shapes):
         # a gradient of another shape would broadcast into the parameter without an error:
         # db = np.sum(dout) without axis=0 would give every bias the same update
         if np.shape(grads[key]) != param.shape:
+            # the classic slip: np.sum(dout) for a bias, where np.sum(dout, axis=0) is meant
+            hint = (" (a bias gradient sums dout over the batch axis only: "
+                    "np.sum(dout, axis=0), lesson 5)" if np.ndim(grads[key]) == 0 else "")
             raise ValueError(f"network.gradient()[{key!r}] has shape {np.shape(grads[key])}, "
-                             f"but network.params[{key!r}] has shape {param.shape}; this "
-                             "step updated no parameter")
+                             f"but network.params[{key!r}] has shape {param.shape}{hint}; "
+                             "this step updated no parameter")
 
 
 def _diverged_message(i, loss, learning_rate):

@@ -242,6 +242,7 @@ class LookInside(Explorer):
             raise ValueError("look_inside needs a trained network; a dashboard's .network is "
                              "None until its Train button has been pressed")
         self.network, self.data = network, (np.asarray(x), np.asarray(t))
+        x = self.data[0]
         self.view_network = E.private_view(network)
         self.backward_path = _backward_path(self.view_network)
         self.view = None

@@ -155,14 +155,16 @@ def test_booleans_still_count_as_numbers():
 
 
 def test_cross_entropy_of_scores_instead_of_probabilities_is_refused():
-    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*from -3 to 2.*softmax_"):
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*from -3 to 2\. For "
+                                         r"scores apply softmax first"):
         cross_entropy_error(np.array([[2.0, -3.0, 0.5]]), [0])
 
 
 def test_probabilities_that_do_not_sum_to_one_are_refused():
     # in [0, 1] but no distribution (softmax forgotten, say): -log(0.6) came out as a loss
     with pytest.raises(ValueError, match=r"rows of y that sum to 1 as softmax's do; row 1 "
-                                         r"sums to 0.75\. For scores use softmax_cross_entropy"):
+                                         r"sums to 0.75\. For scores apply softmax first, "
+                                         r"cross_entropy_error\(softmax\(scores\), t\)"):
         cross_entropy_error(np.array([[0.2, 0.3, 0.5], [0.1, 0.05, 0.6]]), [2, 2])
     # the book's example sums to 1 only up to rounding, and float32 softmax rows likewise
     book = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]

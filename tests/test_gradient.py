@@ -40,10 +40,13 @@ def test_numerical_gradient_rejects_integer_or_non_arrays():
         numerical_gradient(lambda v: 0.0, [1.0, 2.0])
 
 
-@pytest.mark.parametrize("h", [0, -1e-4, float("nan")])
-def test_a_step_that_is_not_small_and_positive_is_refused(h):
-    with pytest.raises(ValueError, match=rf"h must be a small positive number, such as 1e-4; "
-                                         rf"got {h}"):
+@pytest.mark.parametrize("h, message", [
+    (0, "h must be a small positive number, such as 1e-4; got 0"),
+    (-1e-4, "h must be a small positive number, such as 1e-4; got -0.0001"),
+    (float("nan"), "h must be a finite number, got nan"),
+])
+def test_a_step_that_is_not_small_and_positive_is_refused(h, message):
+    with pytest.raises(ValueError, match=message):
         numerical_gradient(lambda v: float(np.sum(v**2)), np.array([1.0]), h=h)
 
 
@@ -130,9 +133,12 @@ def test_an_f_that_returns_no_single_number_is_named():
         numerical_gradient(lambda v: v**2, x)
     with pytest.raises(TypeError, match=r"f returned None.*forgets its `return`"):
         numerical_gradient(lambda v: None, x)
+    # None only from the nudge down (a return under an if) is named too, not left to NumPy
+    with pytest.raises(TypeError, match=r"f returned None"):
+        numerical_gradient(lambda v: float(v.sum()) if v[0] > 1.0 else None, x)
     with pytest.raises(TypeError, match=r"returned bool True"):
         numerical_gradient(lambda v: bool(v[0] > 0), x)
-    with pytest.raises(ValueError, match=r"h must be a small positive number.*got '1e-4'"):
+    with pytest.raises(TypeError, match=r"h must be a finite number, got '1e-4' \(str\)"):
         numerical_gradient(lambda v: float(v.sum()), x, h="1e-4")
     assert x.tolist() == [1.0, 2.0]
     # an h that is a NumPy number, or a 0-d array, is a number

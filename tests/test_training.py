@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from bpcourse import TwoLayerNet, layers, train
+from bpcourse import TwoLayerNet, gradient_check, layers, train
 
 
 def toy_data(seed=0, n=400):
@@ -387,12 +387,17 @@ def test_empty_eval_indices_are_refused_before_training():
 # --- arguments that do not fit are refused before the first update ---------------------
 
 
-def refused_before_training(match, *args, error=ValueError, **kwargs):
-    """train(net, *args, **kwargs) raises ``error`` matching ``match``, net untouched."""
-    net = TwoLayerNet(8, 4, 2, rng=0)
+def refused_before_training(match, *args, error=ValueError, net=None, **kwargs):
+    """train(net, *args, **kwargs) raises ``error`` matching ``match``, net untouched
+    (net: a TwoLayerNet(8, 4, 2) unless given)."""
+    net = TwoLayerNet(8, 4, 2, rng=0) if net is None else net
     before = {key: value.copy() for key, value in net.params.items()}
     with pytest.raises(error, match=match):
         train(net, *args, **{"iters_num": 5, "verbose": False, **kwargs})
+    _unchanged(net, before)
+
+
+def _unchanged(net, before):
     for key, value in before.items():
         np.testing.assert_array_equal(net.params[key], value, err_msg=key)
 
@@ -492,20 +497,11 @@ def test_a_gradient_that_forgets_a_key_stops_training_before_updating_anything()
             del grads["b2"]
             return grads
 
-    net = ForgetsB2(8, 4, 2, rng=0)
-    before = {key: value.copy() for key, value in net.params.items()}
     # W1, b1 and W2 used to be updated, and then KeyError 'b2' came
-    with pytest.raises(ValueError, match=r"network.gradient\(\) returned gradients that lack "
-                                         r"\['b2'\], compared with network.params \['W1', "
-                                         r"'b1', 'W2', 'b2'\]; this step updated no parameter"):
-        train(net, x, t, xt, tt, iters_num=5, verbose=False)
-    for key, value in before.items():
-        np.testing.assert_array_equal(net.params[key], value, err_msg=key)
-
-
-def _unchanged(net, before):
-    for key, value in before.items():
-        np.testing.assert_array_equal(net.params[key], value, err_msg=key)
+    refused_before_training(r"network.gradient\(\) returned gradients that lack \['b2'\], "
+                            r"compared with network.params \['W1', 'b1', 'W2', 'b2'\]; this "
+                            "step updated no parameter", x, t, xt, tt,
+                            net=ForgetsB2(8, 4, 2, rng=0))
 
 
 def test_a_gradient_of_the_wrong_shape_or_none_stops_training_before_updating_anything():
@@ -521,18 +517,16 @@ def test_a_gradient_of_the_wrong_shape_or_none_stops_training_before_updating_an
         def gradient(self, x, t):
             super().gradient(x, t)
 
-    net = SumsWithoutAxis(8, 4, 2, rng=0)
-    before = {key: value.copy() for key, value in net.params.items()}
     # a () gradient used to broadcast into b1, giving all four biases the same update
-    with pytest.raises(ValueError, match=r"network.gradient\(\)\['b1'\] has shape \(\), but "
-                                         r"network.params\['b1'\] has shape \(4,\); this step "
-                                         "updated no parameter"):
-        train(net, x, t, xt, tt, iters_num=5, verbose=False)
-    _unchanged(net, before)
-    with pytest.raises(TypeError, match=r"returned gradients that are not a dict keyed like "
-                                        r"network.params \['W1', 'b1', 'W2', 'b2'\]: got "
-                                        r"NoneType \(a function that forgets its `return`"):
-        train(ForgetsReturn(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5, verbose=False)
+    refused_before_training(r"network.gradient\(\)\['b1'\] has shape \(\), but "
+                            r"network.params\['b1'\] has shape \(4,\) \(a bias gradient sums "
+                            r"dout over the batch axis only: np.sum\(dout, axis=0\), lesson "
+                            r"5\); this step updated no parameter", x, t, xt, tt,
+                            net=SumsWithoutAxis(8, 4, 2, rng=0))
+    refused_before_training(r"returned gradients that are not a dict keyed like "
+                            r"network.params \['W1', 'b1', 'W2', 'b2'\]: got NoneType \(a "
+                            r"function that forgets its `return`", x, t, xt, tt, error=TypeError,
+                            net=ForgetsReturn(8, 4, 2, rng=0))
 
 
 def test_a_replaced_params_array_is_refused_before_training():
@@ -547,6 +541,15 @@ def test_a_replaced_params_array_is_refused_before_training():
                                          r"\[...\] = "):
         train(net, x, t, xt, tt, iters_num=5, verbose=False)
     np.testing.assert_array_equal(net.layers["Affine1"].W, old)
+    # gradient_check says the same: its loop read the replaced W1 as max_rel 1, a broken
+    # backward pass, and its batched method pointed at method='loop'
+    for method in ("batched", "loop"):
+        with pytest.raises(ValueError, match=r"network.params\['W1'\] is held by none"):
+            gradient_check(net, x[:3], t[:3], method=method)
+    # a layer that keeps a reference to params must not make every params array look held
+    net.layers["Affine2"].owner = net.params
+    with pytest.raises(ValueError, match=r"network.params\['W1'\] is held by none"):
+        train(net, x, t, xt, tt, iters_num=5, verbose=False)
     net = TwoLayerNet(8, 4, 2, rng=0)
     net.params["W1"][...] = 0.5  # in place: the way to set new values
     history = train(net, x, t, xt, tt, iters_num=50, verbose=False)

@@ -551,6 +551,8 @@ def test_lesson6_helpers_take_lists_as_train_does_and_name_a_missing_history(dat
     d.wait()
     assert d.status.value.startswith("Done: 100 iterations")
     net = d.network
-    assert mistakes_figure(net, xt, tt).axes and look_inside_figure(net, xt, tt, 3).axes
+    title = " ".join(text.get_text() for text in mistakes_figure(net, xt, tt).texts)
+    assert f"of {len(tt)} test digits wrong" in title
+    assert "#3" in look_inside_figure(net, xt, tt, 3).axes[0].get_title()
     w = W.look_inside(net, xt, tt, index=3)
     assert w.view.index == 3 and w.view.label == tt[3]
