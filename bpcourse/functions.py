@@ -165,10 +165,9 @@ _FOR_SCORES = ("For scores apply softmax first, cross_entropy_error(softmax(scor
                "use SoftmaxWithLoss (lesson 5)")
 
 
-def _first_row_off_one(sums, tolerance):
-    """Index of the first row sum farther than tolerance from 1 (nan counts), else None."""
-    off = ~(np.abs(sums - 1) <= tolerance)  # "~(<=)": a nan is off too
-    return int(np.argmax(off)) if off.any() else None
+def _rows_off_one(sums, tolerance):
+    """True for each row sum farther than tolerance from 1, a nan included."""
+    return ~(np.abs(sums - 1) <= tolerance)  # "~(<=)": a nan is off too
 
 
 def _check_distributions(t, tolerance):
@@ -182,7 +181,7 @@ def _check_distributions(t, tolerance):
     sums = t.sum(axis=1)
     # written as "not (all good)" so that a nan in t fails too
     if not (t.min() >= 0 and np.abs(sums - 1).max() <= tolerance):
-        bad = int(np.argmax((t < 0).any(axis=1) | ~(np.abs(sums - 1) <= tolerance)))
+        bad = int(np.argmax((t < 0).any(axis=1) | _rows_off_one(sums, tolerance)))
         raise ValueError(
             "one-hot targets must be rows of non-negative numbers that sum to 1; "
             f"row {bad} is {t[bad]} (sum {_number(sums[bad])}); "
@@ -216,8 +215,9 @@ def cross_entropy_error(y, t):
             f"values from {_number(y.min())} to {_number(y.max())}. {_FOR_SCORES}"
         )
     sums = y.sum(axis=1)
-    bad = _first_row_off_one(sums, _sum_tolerance(y))  # a row that forgot softmax, say
-    if bad is not None:
+    off = _rows_off_one(sums, _sum_tolerance(y))  # a row that forgot softmax, say
+    if off.any():
+        bad = int(np.argmax(off))
         raise ValueError(
             "cross_entropy_error expects probabilities, rows of y that sum to 1 as softmax's "
             f"do; row {bad} sums to {sums[bad]:.4g}. {_FOR_SCORES}"

@@ -138,6 +138,8 @@ def test_an_f_that_returns_no_single_number_is_named():
         numerical_gradient(lambda v: float(v.sum()) if v[0] > 1.0 else None, x)
     with pytest.raises(TypeError, match=r"returned bool True"):
         numerical_gradient(lambda v: bool(v[0] > 0), x)
+    with pytest.raises(TypeError, match=r"returned complex \(1\+2j\)"):  # a loss is real
+        numerical_gradient(lambda v: 1 + 2j, x)
     with pytest.raises(TypeError, match=r"h must be a finite number, got '1e-4' \(str\)"):
         numerical_gradient(lambda v: float(v.sum()), x, h="1e-4")
     assert x.tolist() == [1.0, 2.0]
