@@ -81,13 +81,14 @@ class TrainingPlot:
                         title="accuracy")
         for ax in (self.ax_loss, self.ax_acc):
             ax.grid(alpha=0.3)
-            ax.legend(loc="upper right" if ax is self.ax_loss else "lower right")
-        # what changes from frame to frame; the legends stay in the background, placed
-        # where the curves do not go once training is under way (the loss falls from the
-        # left, the accuracy rises to the top)
+        # what changes from frame to frame; the legends stay in the background, placed by
+        # update where the curves are not (see _place_legends)
         self.dynamic = [self.loss_line, self.smooth_line, self.train_line, self.test_line,
                         self.acc_text]
         self._background = self._background_key = None
+        self.legend_locs = ("upper right", "lower right")  # (loss, accuracy)
+        for ax, loc in zip((self.ax_loss, self.ax_acc), self.legend_locs, strict=True):
+            ax.legend(loc=loc)
 
     def update(self, history, iters_num=None, eval_size=None, final_test=None):
         """Show ``history``; ``final_test``: a test accuracy measured after the last step."""
@@ -127,13 +128,35 @@ class TrainingPlot:
         if final_test is not None and not measured_last:  # stopped between two epochs
             lines.append(f"after iteration {len(loss) - 1}:\ntest {final_test:.3f}")
         self.acc_text.set_text("\n".join(lines))
+        self._place_legends(history, right, top, low)
         return self
+
+    def _place_legends(self, history, right, loss_top, acc_floor):
+        # Training goes well: the loss falls away from the top right, the accuracy rises
+        # away from the bottom right. A run that does not learn (too large a learning rate,
+        # lesson 6's exercise 3) keeps its loss near the top and its accuracy near chance,
+        # under those legends (each covers about a quarter of its panel's height): once its
+        # curves reach the legends' side (the right 40%) within the outer 30% of the height,
+        # the legends move to the other corner. (Each move redraws the whole figure.)
+        side = 0.6 * right
+        loss = np.asarray(history.loss[int(side):], dtype=float)
+        loss = np.nan_to_num(loss, nan=loss_top, posinf=loss_top)  # overflowed: high
+        acc = [a for at, train, test in zip(history.measured_at, history.train_acc,
+                                            history.test_acc, strict=True)
+               if at >= side for a in (train, test)]
+        loss_high = loss.size > 0 and loss.mean() > 0.7 * loss_top
+        acc_low = len(acc) > 0 and np.mean(acc) < acc_floor + 0.3 * (1 - acc_floor)
+        self.legend_locs = ("lower right" if loss_high else "upper right",
+                            "upper right" if acc_low else "lower right")
+        for ax, loc in zip((self.ax_loss, self.ax_acc), self.legend_locs, strict=True):
+            ax.get_legend().set_loc(loc)
 
     def render_png(self, dpi=100):
         """PNG of the current state; redraws only the curves if the axes are unchanged."""
         canvas = agg_canvas(self.fig, dpi)
         key = (dpi, self.ax_loss.get_xlim(), self.ax_loss.get_ylim(), self.ax_acc.get_xlim(),
-               self.ax_acc.get_ylim(), self.ax_acc.get_title())
+               self.ax_acc.get_ylim(), self.ax_acc.get_title(),
+               self.legend_locs)
         if key != self._background_key:
             for artist in self.dynamic:  # animated artists are left out of a full draw
                 artist.set_animated(True)

@@ -8,7 +8,10 @@ and reports progress through callbacks the dashboard turns into widget updates.
 
 Reports are throttled so they cost little: ``on_progress`` at most every
 ``progress_interval`` seconds, ``on_plot`` at most every ``plot_interval`` seconds and
-never more than ``plot_budget`` of the time (a slow redraw makes the next one wait longer).
+about ``plot_budget`` of the time at most: a slow redraw makes the next one wait longer,
+but never more than ``plot_max_wait`` seconds. (The dashboard's first frames, and any
+after its axes change, draw everything; the others only the curves, a tenth of the cost.
+Without the cap, one full frame made the plot wait five seconds, most of a run.)
 No matplotlib or ipywidgets here: the logic is tested without a notebook.
 """
 
@@ -52,7 +55,7 @@ class TrainingRun:
 
     def __init__(self, network, x_train, t_train, x_test, t_test, *, eval_size=EVAL_SIZE,
                  on_progress=None, on_plot=None, on_done=None, progress_interval=0.25,
-                 plot_interval=0.5, plot_budget=0.04, **train_kwargs):
+                 plot_interval=0.5, plot_budget=0.04, plot_max_wait=1.0, **train_kwargs):
         self.network = network
         self.data = (x_train, t_train, x_test, t_test)
         # train() picks the other defaults; the progress bar needs to know iters_num
@@ -62,7 +65,7 @@ class TrainingRun:
         self.eval_size = None if self.eval_indices is None else eval_size
         self.on_progress, self.on_plot, self.on_done = on_progress, on_plot, on_done
         self.progress_interval, self.plot_interval = progress_interval, plot_interval
-        self.plot_budget = plot_budget
+        self.plot_budget, self.plot_max_wait = plot_budget, plot_max_wait
         self.history = None
         self.iteration = -1
         self.error = None
@@ -133,6 +136,9 @@ class TrainingRun:
             cost = time.perf_counter() - start
             self.plot_seconds += cost
             # a redraw that took `cost` seconds waits cost / budget before the next one, so
-            # drawing never takes more than plot_budget of the training time
-            self._next_plot = start + max(self.plot_interval, cost / self.plot_budget)
+            # drawing takes about plot_budget of the training time; up to plot_max_wait, so
+            # a rare full frame does not freeze the plot (if every redraw were that slow,
+            # they would take cost / (cost + max_wait) of the time)
+            wait = min(cost / self.plot_budget, self.plot_max_wait)
+            self._next_plot = start + max(self.plot_interval, wait)
         return self._stop.is_set()

@@ -114,6 +114,7 @@ class TrainingDashboard(widgets.VBox):
             widgets.HBox([self.train_button, self.stop_button, self.progress]),
             self.status, self.image, self.note, self.mistakes_image,
         ])
+        self.plot.update(TrainingHistory(), iters_num)  # x axes 0..iters_num, not -0.04..0.04
         self.image.value = png_bytes(self.plot.fig, DPI)
         self.mistakes_image.value = png_bytes(self.mistakes_plot.fig, DPI)
 

@@ -381,6 +381,25 @@ def test_plot_budget_spaces_out_slow_redraws():
     assert run.plot_seconds >= 0.02 * len(times)  # the redraws' cost is what it counted
 
 
+def test_one_slow_redraw_does_not_freeze_the_plot():
+    # the dashboard's first frame draws everything and its later ones only the curves: a
+    # wait of cost / budget after that first frame (5 s here) froze the plot for most of a run
+    x, t = blobs(100)
+    times = []
+
+    def first_slow(run):
+        times.append(time.perf_counter())
+        time.sleep(0.05 if len(times) == 1 else 0.0)
+
+    run = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, iters_num=600, batch_size=5,
+                      on_progress=lambda r: time.sleep(0.001), progress_interval=0.0,
+                      on_plot=first_slow, plot_interval=0.0, plot_budget=0.01,
+                      plot_max_wait=0.1)
+    run.run()
+    assert len(times) >= 3, times  # a run of at least 0.6 s, redrawn every 0.1 s or so
+    assert 0.1 - 1e-3 <= times[1] - times[0] < 1.0  # capped, but still spaced out
+
+
 def test_training_run_prints_nothing_and_measures_on_its_subset(capsys, monkeypatch):
     # the thread outlives the cell that started it: a print would land in whichever cell
     # is active then; and the subset is what keeps each epoch's measurement quick

@@ -429,6 +429,33 @@ def test_live_training_frames_redraw_only_the_curves_and_match_a_full_draw():
     assert differ.mean() < 0.001  # antialiasing where curves cross, nothing more
 
 
+def test_legends_move_off_the_curves_of_a_run_that_does_not_learn():
+    # lesson 6's exercise 3: too large a learning rate keeps the loss near ln 10 (the top of
+    # the loss axis, under its legend) and the accuracy near chance (under the other one)
+    from bpcourse.training import TrainingHistory
+    from bpcourse.training_plots import TrainingPlot
+
+    def legend_in_upper_half(ax):
+        ax.figure.canvas.draw()
+        legend = ax.get_legend().get_window_extent()
+        box = ax.get_window_extent()
+        return (legend.y0 + legend.y1) / 2 > (box.y0 + box.y1) / 2
+
+    epochs = list(range(0, 1000, 100))
+    stuck = TrainingHistory(loss=[2.3] * 1000, measured_at=epochs, train_acc=[0.11] * 10,
+                            test_acc=[0.10] * 10)
+    plot = TrainingPlot().update(stuck, 1000)
+    assert not legend_in_upper_half(plot.ax_loss) and legend_in_upper_half(plot.ax_acc)
+    # a run that learns keeps them where its curves are not: loss top right, accuracy
+    # bottom right; so does one whose curves have not reached the legends' side yet
+    learns = TrainingHistory(loss=list(2.3 * np.exp(-np.arange(1000) / 100) + 0.1),
+                             measured_at=epochs, train_acc=[0.2] + [0.9] * 9,
+                             test_acc=[0.2] + [0.89] * 9)
+    for history, iters_num in ((learns, 1000), (stuck, 3000)):
+        plot = TrainingPlot().update(history, iters_num)
+        assert legend_in_upper_half(plot.ax_loss) and not legend_in_upper_half(plot.ax_acc)
+
+
 def test_the_lesson6_names_are_reachable_from_bpcourse_widgets():
     from bpcourse import training_widgets
 
