@@ -124,13 +124,13 @@ class TrainingDashboard(widgets.VBox):
     def _describe_evaluation(self, batch_size):
         x_train, x_test = self.data[0], self.data[2]
         n = len(x_train)
-        subset = (f"a fixed subset of {self.eval_size} of the {n} training images (all of "
+        subset = (f"a fixed subset of {self.eval_size:,} of the {n:,} training images (all of "
                   f"them would cost a few hundred training steps every epoch)"
-                  if n > self.eval_size else f"all {n} training images")
+                  if n > self.eval_size else f"all {n:,} training images")
         self.note.value = (
             f"<small>Accuracy is measured once an epoch, every {max(n // batch_size, 1)} "
-            f"iterations ({n} images ÷ batch size {batch_size}), on {subset} and on all "
-            f"{len(x_test)} test images.</small>")
+            f"iterations ({n:,} images ÷ batch size {batch_size}), on {subset} and on all "
+            f"{len(x_test):,} test images.</small>")
 
     @property
     def running(self):
@@ -206,7 +206,7 @@ class TrainingDashboard(widgets.VBox):
                    else f"Done: {run.iteration + 1} iterations")
             with self._status_lock:
                 self.status.value = (f"{how} ({run.history.seconds:.1f} s). Test accuracy on "
-                                     f"all {len(x_test)} test images: <b>{accuracy:.4f}</b>.")
+                                     f"all {len(x_test):,} test images: <b>{accuracy:.4f}</b>.")
             self.progress.bar_style = "warning" if run.history.stopped else "success"
         except Exception as exc:  # a thread's traceback would be lost: show it instead
             with self._status_lock:
