@@ -17,6 +17,7 @@ __all__ = ["TrainingPlot", "accuracy_floor", "MistakesPlot", "LookInsidePlot",
 
 LOSS_COLOR, TRAIN_COLOR, TEST_COLOR = "#0072B2", "#E69F00", "#009E73"  # Okabe-Ito
 WRONG_COLOR = "#D55E00"  # Okabe-Ito vermillion: a wrong prediction's bar
+LEGEND_LOCS = ("upper right", "lower right")  # loss, accuracy: where a learning run's are not
 GRADIENT_CMAP = "RdBu_r"  # diverging: red = positive, blue = negative, white = 0
 SMOOTHING = 50  # iterations averaged in the smooth loss curve
 MAX_POINTS = 2000  # most points a loss curve is drawn with
@@ -86,7 +87,7 @@ class TrainingPlot:
         self.dynamic = [self.loss_line, self.smooth_line, self.train_line, self.test_line,
                         self.acc_text]
         self._background = self._background_key = None
-        self.legend_locs = ("upper right", "lower right")  # (loss, accuracy)
+        self.legend_locs = LEGEND_LOCS
         for ax, loc in zip((self.ax_loss, self.ax_acc), self.legend_locs, strict=True):
             ax.legend(loc=loc)
 
@@ -118,7 +119,7 @@ class TrainingPlot:
         top = max(2.5, 1.05 * finite.max()) if finite.size else 2.5
         self.ax_loss.set_ylim(0, top)
         self.ax_acc.set_ylim(low, 1 + 0.02 * (1 - low))
-        subset = "" if eval_size is None else f" (train: {eval_size}-image subset)"
+        subset = "" if eval_size is None else f" (train: {eval_size:,}-image subset)"
         self.ax_acc.set_title(f"accuracy{subset}")
         lines = []
         if history.test_acc:  # measured once an epoch, so say when
@@ -132,22 +133,27 @@ class TrainingPlot:
         return self
 
     def _place_legends(self, history, right, loss_top, acc_floor):
-        # Training goes well: the loss falls away from the top right, the accuracy rises
-        # away from the bottom right. A run that does not learn (too large a learning rate,
-        # lesson 6's exercise 3) keeps its loss near the top and its accuracy near chance,
-        # under those legends (each covers about a quarter of its panel's height): once its
-        # curves reach the legends' side (the right 40%) within the outer 30% of the height,
-        # the legends move to the other corner. (Each move redraws the whole figure.)
+        # While training goes well the loss falls away from the top right and the accuracy
+        # rises away from the bottom right, where the legends sit. A run that does not learn
+        # puts its curves there: too small a learning rate keeps the loss near ln 10, at the
+        # top; too large a one the accuracy near chance. Once the shown curves on the
+        # legends' side (the right 40%) lie in the outer 30% of the height, the legends move
+        # to the other corner, until the curves leave the outer 35% (so a curve on the line
+        # does not make them jump to and fro; each move redraws the whole figure).
         side = 0.6 * right
-        loss = np.asarray(history.loss[int(side):], dtype=float)
+        loss = np.asarray(history.loss[int(side):int(right) + 1], dtype=float)
         loss = np.nan_to_num(loss, nan=loss_top, posinf=loss_top)  # overflowed: high
         acc = [a for at, train, test in zip(history.measured_at, history.train_acc,
                                             history.test_acc, strict=True)
-               if at >= side for a in (train, test)]
-        loss_high = loss.size > 0 and loss.mean() > 0.7 * loss_top
-        acc_low = len(acc) > 0 and np.mean(acc) < acc_floor + 0.3 * (1 - acc_floor)
-        self.legend_locs = ("lower right" if loss_high else "upper right",
-                            "upper right" if acc_low else "lower right")
+               if side <= at <= right for a in (train, test)]
+        loss_moved, acc_moved = (loc != start for loc, start in
+                                 zip(self.legend_locs, LEGEND_LOCS, strict=True))
+        outer = 0.35 if loss_moved else 0.3
+        loss_high = loss.size > 0 and loss.mean() > (1 - outer) * loss_top
+        outer = 0.35 if acc_moved else 0.3
+        acc_low = len(acc) > 0 and np.mean(acc) < acc_floor + outer * (1 - acc_floor)
+        self.legend_locs = ("lower right" if loss_high else LEGEND_LOCS[0],
+                            "upper right" if acc_low else LEGEND_LOCS[1])
         for ax, loc in zip((self.ax_loss, self.ax_acc), self.legend_locs, strict=True):
             ax.get_legend().set_loc(loc)
 
@@ -210,7 +216,7 @@ class MistakesPlot:
                 artist.set_clim(min(0.0, images[k].min()), max(1.0, images[k].max()))
                 ax.set_title(f"{predicted[k]} (true {true[k]})", color="#B00000")
         self.title.set_text(
-            f"{n_wrong} of {n_total} test digits wrong ({n_wrong / max(n_total, 1):.1%}); "
+            f"{n_wrong} of {n_total:,} test digits wrong ({n_wrong / max(n_total, 1):.1%}); "
             f"the first {len(images)}, as predicted (true label)")
         return self
 
@@ -257,7 +263,7 @@ class LookInsidePlot:
         for k, (bar, p) in enumerate(zip(self.bars, view.probs, strict=True)):
             bar.set_height(p)
             right, chosen = k == view.label, k == view.predicted
-            # the true label in green, a wrong prediction in red: colour plus outline
+            # the true label in green, a wrong prediction in vermillion: colour plus outline
             bar.set_color(TEST_COLOR if right else (WRONG_COLOR if chosen else "#BBBBBB"))
             bar.set_edgecolor(INK if chosen else "none")
             bar.set_linewidth(2 if chosen else 0)

@@ -7,11 +7,13 @@ it through a ``threading.Event`` that ``train``'s callback checks after every it
 and reports progress through callbacks the dashboard turns into widget updates.
 
 Reports are throttled so they cost little: ``on_progress`` at most every
-``progress_interval`` seconds, ``on_plot`` at most every ``plot_interval`` seconds and
-about ``plot_budget`` of the time at most: a slow redraw makes the next one wait longer,
-but never more than ``plot_max_wait`` seconds. (The dashboard's first frames, and any
-after its axes change, draw everything; the others only the curves, a tenth of the cost.
-Without the cap, one full frame made the plot wait five seconds, most of a run.)
+``progress_interval`` seconds, ``on_plot`` at most every ``plot_interval`` seconds, and
+a redraw that took ``cost`` seconds makes the next one wait ``cost / plot_budget``, but
+never more than ``plot_max_wait`` seconds. So drawing takes about ``plot_budget`` of the
+time while redraws are quick, and ``cost / (cost + plot_max_wait)`` if every one were
+slow. (The dashboard redraws only its curves, a tenth of the cost of a full frame, except
+when its axes or legends change, a few times a run; without the cap, one full frame made
+the plot wait five seconds, most of a run.)
 No matplotlib or ipywidgets here: the logic is tested without a notebook.
 """
 

@@ -220,10 +220,23 @@ def test_accuracy_axis_zooms_in_after_the_first_measurement_unless_training_fail
     assert list(plot.train_line.get_xdata()) == [600]
 
 
+def test_dashboard_texts_write_large_counts_as_the_course_does():
+    x, t = blobs(1200)
+    d = W.training_dashboard(x, t, x[:1100], t[:1100], iters_num=100, eval_size=1000)
+    assert "1,000 of the 1,200 training images" in d.note.value
+    assert "(1,200 images ÷ batch size 100)" in d.note.value
+    assert "all 1,100 test images" in d.note.value
+    d.start()
+    assert d.wait(60) and "all 1,100 test images" in d.status.value
+    assert "1,000-image subset" in d.plot.ax_acc.get_title()
+    assert "of 1,100 test digits wrong" in d.mistakes_plot.title.get_text()
+
+
 def test_dashboard_trains_in_the_background_and_shows_curves_and_mistakes(data):
     d = W.training_dashboard(*data, hidden_size=10, iters_num=200, batch_size=20,
                              eval_size=100)
     assert d.network is None and d.stop_button.disabled and "Train" in d.status.value
+    assert d.plot.ax_loss.get_xlim() == d.plot.ax_acc.get_xlim() == (0, 200)  # before a run
     empty_curves, empty_grid = d.image.value, d.mistakes_image.value
     d.train_button.click()
     try:
@@ -430,8 +443,10 @@ def test_live_training_frames_redraw_only_the_curves_and_match_a_full_draw():
 
 
 def test_legends_move_off_the_curves_of_a_run_that_does_not_learn():
-    # lesson 6's exercise 3: too large a learning rate keeps the loss near ln 10 (the top of
-    # the loss axis, under its legend) and the accuracy near chance (under the other one)
+    # too small a learning rate keeps the loss near ln 10 (the top of the loss axis, under
+    # its legend); too large a one the accuracy near chance (under the other one)
+    from PIL import Image
+
     from bpcourse.training import TrainingHistory
     from bpcourse.training_plots import TrainingPlot
 
@@ -441,19 +456,51 @@ def test_legends_move_off_the_curves_of_a_run_that_does_not_learn():
         box = ax.get_window_extent()
         return (legend.y0 + legend.y1) / 2 > (box.y0 + box.y1) / 2
 
-    epochs = list(range(0, 1000, 100))
-    stuck = TrainingHistory(loss=[2.3] * 1000, measured_at=epochs, train_acc=[0.11] * 10,
-                            test_acc=[0.10] * 10)
+    def history(loss, acc):
+        epochs = list(range(0, len(loss), 100))
+        return TrainingHistory(loss=list(loss), measured_at=epochs,
+                               train_acc=[acc] * len(epochs), test_acc=[acc] * len(epochs))
+
+    learns = history(2.2 * np.exp(-np.arange(1000) / 100) + 0.1, 0.9)  # loss axis 0 to 2.5
+    stuck = history([2.3] * 1000, 0.11)
     plot = TrainingPlot().update(stuck, 1000)
     assert not legend_in_upper_half(plot.ax_loss) and legend_in_upper_half(plot.ax_acc)
-    # a run that learns keeps them where its curves are not: loss top right, accuracy
-    # bottom right; so does one whose curves have not reached the legends' side yet
-    learns = TrainingHistory(loss=list(2.3 * np.exp(-np.arange(1000) / 100) + 0.1),
-                             measured_at=epochs, train_acc=[0.2] + [0.9] * 9,
-                             test_acc=[0.2] + [0.89] * 9)
-    for history, iters_num in ((learns, 1000), (stuck, 3000)):
-        plot = TrainingPlot().update(history, iters_num)
+    # a run that learns keeps them where its curves are not, the loss's top right and the
+    # accuracy's bottom right; so does a run whose curves have not reached their side yet
+    for shown, iters_num in ((learns, 1000), (stuck, 3000)):
+        plot = TrainingPlot().update(shown, iters_num)
         assert legend_in_upper_half(plot.ax_loss) and not legend_in_upper_half(plot.ax_acc)
+    # only what is shown counts: here the loss is still high at the right edge of a shorter
+    # iters_num (1.9 on average over iterations 60 to 100), though low after it
+    slow = history(2.3 * np.exp(-np.arange(1000) / 300) + 0.1, 0.9)
+    assert TrainingPlot().update(slow, 100).legend_locs[0] == "lower right"
+
+    # a live frame after the legends moved shows them where a full draw does: the blitted
+    # background is drawn again, not reused with the legends in their old corner
+    def pixels(png):
+        return np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=int)
+
+    plot = TrainingPlot().update(learns, 1000)
+    plot.render_png(60)
+    key = plot._background_key
+    live = plot.update(history([2.3] * 1000, 0.9), 1000).render_png(60)
+    assert plot._background_key[1:-1] == key[1:-1]  # the same axes: only the legends moved
+    assert plot.legend_locs == ("lower right", "lower right")
+    assert (np.abs(pixels(live) - pixels(W.png_bytes(plot.fig, 60))) > 40).mean() < 0.001
+
+
+def test_legends_do_not_jump_back_and_forth_for_a_curve_on_the_line():
+    from bpcourse.training import TrainingHistory
+    from bpcourse.training_plots import TrainingPlot
+
+    plot = TrainingPlot()
+    corners = []
+    for level in (1.80, 1.70, 1.80, 1.70, 1.80):  # 0.7 of the top (2.5) is 1.75
+        plot.update(TrainingHistory(loss=[level] * 1000), 1000)
+        corners.append(plot.legend_locs[0])
+    assert corners == ["lower right"] * 5
+    plot.update(TrainingHistory(loss=[1.0] * 1000), 1000)  # well below: back to the top
+    assert plot.legend_locs[0] == "upper right"
 
 
 def test_the_lesson6_names_are_reachable_from_bpcourse_widgets():
