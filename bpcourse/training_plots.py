@@ -146,12 +146,10 @@ class TrainingPlot:
         acc = [a for at, train, test in zip(history.measured_at, history.train_acc,
                                             history.test_acc, strict=True)
                if side <= at <= right for a in (train, test)]
-        loss_moved, acc_moved = (loc != start for loc, start in
-                                 zip(self.legend_locs, LEGEND_LOCS, strict=True))
-        outer = 0.35 if loss_moved else 0.3
-        loss_high = loss.size > 0 and loss.mean() > (1 - outer) * loss_top
-        outer = 0.35 if acc_moved else 0.3
-        acc_low = len(acc) > 0 and np.mean(acc) < acc_floor + outer * (1 - acc_floor)
+        outer = [0.35 if loc != start else 0.3 for loc, start in
+                 zip(self.legend_locs, LEGEND_LOCS, strict=True)]  # (loss, accuracy)
+        loss_high = loss.size > 0 and loss.mean() > (1 - outer[0]) * loss_top
+        acc_low = len(acc) > 0 and np.mean(acc) < acc_floor + outer[1] * (1 - acc_floor)
         self.legend_locs = ("lower right" if loss_high else LEGEND_LOCS[0],
                             "upper right" if acc_low else LEGEND_LOCS[1])
         for ax, loc in zip((self.ax_loss, self.ax_acc), self.legend_locs, strict=True):
@@ -161,8 +159,7 @@ class TrainingPlot:
         """PNG of the current state; redraws only the curves if the axes are unchanged."""
         canvas = agg_canvas(self.fig, dpi)
         key = (dpi, self.ax_loss.get_xlim(), self.ax_loss.get_ylim(), self.ax_acc.get_xlim(),
-               self.ax_acc.get_ylim(), self.ax_acc.get_title(),
-               self.legend_locs)
+               self.ax_acc.get_ylim(), self.ax_acc.get_title(), self.legend_locs)
         if key != self._background_key:
             for artist in self.dynamic:  # animated artists are left out of a full draw
                 artist.set_animated(True)
