@@ -1,6 +1,8 @@
 """Drawing works headless and shows the right numbers; the course figures exist and are used."""
 
+import base64
 import contextlib
+import importlib.util
 import io
 import json
 import re
@@ -215,7 +217,7 @@ def test_committed_figures_are_in_sync_with_the_generator(generated):
     assert not stale, f"fig/ is out of date: run `python -m bpcourse.figures` and commit {stale}"
 
 
-FIG_REF = re.compile(r"fig/([\w.\-]+\.png)")
+FIG_REF = re.compile(r"(?:fig/|attachment:)([\w.\-]+\.png)")
 
 
 def figure_references(notebook):
@@ -234,12 +236,13 @@ def test_figure_reference_scanner_finds_markdown_and_code_references(tmp_path):
         "cells": [
             {"cell_type": "markdown", "source": ["![graph](../fig/apple_forward.png)\n"]},
             {"cell_type": "code", "source": "Image('../fig/chain_rule.png')"},
+            {"cell_type": "markdown", "source": "![graph](attachment:affine_graph.png)"},
             {"cell_type": "raw", "source": "fig/ignored.png"},
         ]
     }
     path = tmp_path / "lesson.ipynb"
     path.write_text(json.dumps(nb), encoding="utf-8")
-    assert figure_references(path) == {"apple_forward.png", "chain_rule.png"}
+    assert figure_references(path) == {"apple_forward.png", "chain_rule.png", "affine_graph.png"}
 
 
 def test_every_figure_a_notebook_references_exists():
@@ -252,3 +255,54 @@ def test_every_figure_a_notebook_references_exists():
         if not (fig_dir / name).is_file()
     }
     assert not missing, f"notebooks reference figures that fig/ lacks: {sorted(missing)}"
+
+
+def _embed_figures():
+    spec = importlib.util.spec_from_file_location("embed_figures",
+                                                  REPO / ".ci" / "embed_figures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_notebook_picture_travels_inside_the_notebook():
+    # a ../fig/ link shows nothing when Jupyter serves notebooks/ (jupyter lab notebooks/...
+    # does) or a notebook is opened on its own: each picture is an attachment, a copy of fig/
+    for nb in sorted((REPO / "notebooks").glob("*.ipynb")):
+        for i, cell in enumerate(json.loads(nb.read_text(encoding="utf-8"))["cells"]):
+            source = "".join(cell["source"])
+            where = f"{nb.name} cell {i}"
+            assert "../fig/" not in source, f"{where} links to fig/: run .ci/embed_figures.py"
+            if cell["cell_type"] != "markdown":
+                continue
+            used = set(re.findall(r"\(attachment:([\w.\-]+\.png)\)", source))
+            attached = cell.get("attachments", {})
+            assert set(attached) == used, where
+            for name in used:
+                copy = base64.b64decode(attached[name]["image/png"])
+                assert copy == (REPO / "fig" / name).read_bytes(), (
+                    f"{where}: {name} differs from fig/{name}: run .ci/embed_figures.py")
+
+
+def test_embed_figures_turns_links_into_attachments_once(tmp_path):
+    embed = _embed_figures().embed
+    (tmp_path / "fig").mkdir()
+    (tmp_path / "fig" / "a.png").write_bytes(b"first picture")
+    nb = tmp_path / "lesson.ipynb"
+    cells = [{"cell_type": "markdown", "id": "m", "metadata": {},
+              "source": ["Look:\n", "![a graph](../fig/a.png)"]},
+             {"cell_type": "code", "id": "c", "metadata": {}, "execution_count": None,
+              "outputs": [], "source": ["'../fig/a.png' in code stays as it is"]}]
+    nb.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                              "nbformat_minor": 5}), encoding="utf-8")
+    assert embed(nb, tmp_path / "fig")
+    markdown, code = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+    assert "".join(markdown["source"]) == "Look:\n![a graph](attachment:a.png)"
+    assert base64.b64decode(markdown["attachments"]["a.png"]["image/png"]) == b"first picture"
+    assert code["source"] == cells[1]["source"] and "attachments" not in code
+    assert not embed(nb, tmp_path / "fig")  # nothing left to do
+    (tmp_path / "fig" / "a.png").write_bytes(b"redrawn")  # a redrawn figure is copied again
+    assert embed(nb, tmp_path / "fig")
+    markdown = json.loads(nb.read_text(encoding="utf-8"))["cells"][0]
+    assert base64.b64decode(markdown["attachments"]["a.png"]["image/png"]) == b"redrawn"
+    assert not list(tmp_path.glob("*.partial"))
