@@ -98,8 +98,10 @@ class Explorer(widgets.VBox):
 def _slider(kind, value, low, high, step, description, name, **kw):
     value = require_number(name, value, low, high, whole=kind is widgets.IntSlider,
                            what=SLIDER_RANGE)
+    # wider than ipywidgets' 300 px: after the 9em label and the readout, its track was
+    # under 90 px, too short to hit a value with the mouse in front of a class
     return kind(value=value, min=low, max=high, step=step, description=description,
-                style=WIDE, continuous_update=True, **kw)
+                style=WIDE, continuous_update=True, layout={"width": "30em"}, **kw)
 
 
 class ShoppingExplorer(Explorer):
@@ -122,8 +124,8 @@ class ShoppingExplorer(Explorer):
                                                     self.orange_num, self.tax], strict=True))
         self.graph = E.shopping_graph(**self.values())
         self.plot = ShoppingPlot(self.graph)
-        controls = widgets.HBox([widgets.VBox([self.apple, self.apple_num]),
-                                 widgets.VBox([self.orange, self.orange_num]), self.tax])
+        controls = widgets.HBox([widgets.VBox([self.apple, self.apple_num, self.tax]),
+                                 widgets.VBox([self.orange, self.orange_num])])
         self._finish(controls, self.sliders.values())
 
     def values(self):
