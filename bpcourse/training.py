@@ -182,9 +182,8 @@ def _require_all_gradients(grads, params, shapes):
                           "network.params", "; this step updated no parameter")
     for key, param in params.items() if shapes else ():
         # a gradient of another shape would broadcast into the parameter without an error:
-        # db = np.sum(dout) without axis=0 would give every bias the same update
+        # db = np.sum(dout) without axis=0, the classic slip, gives every bias one update
         if np.shape(grads[key]) != param.shape:
-            # the classic slip: np.sum(dout) for a bias, where np.sum(dout, axis=0) is meant
             hint = (" (a bias gradient sums dout over the batch axis only: "
                     "np.sum(dout, axis=0), lesson 5)" if np.ndim(grads[key]) == 0 else "")
             raise ValueError(f"network.gradient()[{key!r}] has shape {np.shape(grads[key])}, "

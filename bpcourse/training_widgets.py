@@ -19,7 +19,7 @@ from bpcourse.network import TwoLayerNet
 from bpcourse.training import TrainingHistory
 from bpcourse.training_plots import LookInsidePlot, MistakesPlot, TrainingPlot
 from bpcourse.training_run import EVAL_SIZE, TrainingRun
-from bpcourse.widgets import DPI, SLIDER_RANGE, WIDE, Explorer, image_widget
+from bpcourse.widgets import DPI, SLIDER_LAYOUT, SLIDER_RANGE, WIDE, Explorer, image_widget
 
 __all__ = ["TrainingDashboard", "LookInside", "training_dashboard", "look_inside"]
 
@@ -80,18 +80,19 @@ class TrainingDashboard(widgets.VBox):
         batch_size = require_number("batch_size", batch_size, 1, whole=True)
         iters_num = require_number("iters_num", iters_num, *ITERATIONS, whole=True,
                                    what=SLIDER_RANGE)
-        self.hidden_size = widgets.IntSlider(value=hidden_size, min=HIDDEN_SIZES[0],
-                                             max=HIDDEN_SIZES[1], step=10,
-                                             description="hidden size", style=WIDE)
+        self.hidden_size = widgets.IntSlider(
+            value=hidden_size, min=HIDDEN_SIZES[0], max=HIDDEN_SIZES[1], step=10,
+            description="hidden size", style=WIDE, layout=SLIDER_LAYOUT)
         self.learning_rate = widgets.FloatLogSlider(
             value=learning_rate, base=10, min=np.log10(LEARNING_RATES[0]),
             max=np.log10(LEARNING_RATES[1]), step=0.1, description="learning rate",
-            readout_format=".3g", style=WIDE)
+            readout_format=".3g", style=WIDE, layout=SLIDER_LAYOUT)
         self.batch_size = widgets.Dropdown(options=sorted({*BATCH_SIZES, batch_size}),
                                            value=batch_size, description="batch size",
                                            style=WIDE, layout={"width": "16em"})
         self.iters = widgets.IntSlider(value=iters_num, min=ITERATIONS[0], max=ITERATIONS[1],
-                                       step=100, description="iterations", style=WIDE)
+                                       step=100, description="iterations", style=WIDE,
+                                       layout=SLIDER_LAYOUT)
         self.train_button = widgets.Button(description="Train", icon="play",
                                            button_style="success")
         self.stop_button = widgets.Button(description="Stop", icon="stop",

@@ -64,6 +64,9 @@ def __getattr__(name):
 
 DPI = 90  # PNG resolution in the widgets: sharp enough, and a redraw stays quick
 WIDE = {"description_width": "9em"}
+# wider than ipywidgets' 300 px: after the 9em label and the readout, a slider's track was
+# under 90 px, too short to hit a value with the mouse in front of a class (now ~180 px)
+SLIDER_LAYOUT = {"width": "30em"}
 # where a starting value's bounds come from, for require_number's message
 SLIDER_RANGE = "the range of its slider"
 
@@ -98,10 +101,8 @@ class Explorer(widgets.VBox):
 def _slider(kind, value, low, high, step, description, name, **kw):
     value = require_number(name, value, low, high, whole=kind is widgets.IntSlider,
                            what=SLIDER_RANGE)
-    # wider than ipywidgets' 300 px: after the 9em label and the readout, its track was
-    # under 90 px, too short to hit a value with the mouse in front of a class
     return kind(value=value, min=low, max=high, step=step, description=description,
-                style=WIDE, continuous_update=True, layout={"width": "30em"}, **kw)
+                style=WIDE, continuous_update=True, layout=SLIDER_LAYOUT, **kw)
 
 
 class ShoppingExplorer(Explorer):
@@ -212,11 +213,11 @@ class NumericalGradientExplorer(Explorer):
         h = require_number("h", h, E.H_MIN, E.H_MAX, what=SLIDER_RANGE)
         self.function = widgets.Dropdown(
             options=[(fn.label, key) for key, fn in E.DIFF_FUNCTIONS.items()], value=name,
-            description="function", style=WIDE, layout=widgets.Layout(width="30em"))
+            description="function", style=WIDE, layout=SLIDER_LAYOUT)
         low, high = np.log10(E.H_MIN), np.log10(E.H_MAX)
         self.h = widgets.FloatLogSlider(value=h, base=10, min=low, max=high, step=0.1,
                                         description="step h", style=WIDE,
-                                        readout_format=".1e", layout={"width": "30em"})
+                                        readout_format=".1e", layout=SLIDER_LAYOUT)
         self.plot = NumericalGradientPlot()
         self._finish(widgets.HBox([self.function, self.h]), [self.function, self.h])
 
