@@ -4,7 +4,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .checks import require_samples
+from .checks import require_number, require_samples
 from .functions import as_label_indices
 from .gradient import numerical_gradient
 from .layers import Affine, Relu, SoftmaxWithLoss
@@ -36,6 +36,8 @@ class TwoLayerNet:
 
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, *,
                  rng=None, dtype=np.float64):
+        input_size, hidden_size, output_size, weight_init_std = _checked_settings(
+            input_size, hidden_size, output_size, weight_init_std)
         rng = np.random.default_rng(rng)
         dtype = np.dtype(dtype)
         if not np.issubdtype(dtype, np.floating):
@@ -142,3 +144,18 @@ class TwoLayerNet:
         finally:
             first.input_grad = keep
         return dout
+
+
+def _checked_settings(input_size, hidden_size, output_size, weight_init_std):
+    """The sizes as ints and the scale as a float, or an error naming the one that is wrong.
+
+    Without this, NumPy's own errors would not say which argument was meant
+    ("negative dimensions are not allowed"), and a hidden size of 0 or a nan scale would
+    build a network that cannot learn, without a word.
+    """
+    sizes = [require_number(name, size, 1, whole=True) for name, size
+             in (("input_size", input_size), ("hidden_size", hidden_size))]
+    # a softmax over one class is always 1: the loss would be 0 and nothing would learn
+    sizes.append(require_number("output_size", output_size, 2, whole=True))
+    # 0 is allowed: every weight equal, an experiment worth running once
+    return (*sizes, require_number("weight_init_std", weight_init_std, 0))

@@ -34,6 +34,25 @@ def test_seed_makes_weights_reproducible_and_dtype_is_chosen():
         TwoLayerNet(5, 4, 3, dtype=np.int64)
 
 
+
+@pytest.mark.parametrize("args, error, message", [
+    ((784, 0, 10), ValueError, "hidden_size must be a whole number of at least 1, got 0"),
+    ((784, -5, 10), ValueError, "hidden_size .* got -5"),
+    ((784.5, 50, 10), ValueError, "input_size .* got 784.5"),
+    (("784", 50, 10), TypeError, "input_size must be a whole number, got '784'"),
+    ((784, 50, 1), ValueError, "output_size must be a whole number of at least 2, got 1"),
+    ((784, 50, 10, -1), ValueError, "weight_init_std .* at least 0, got -1"),
+    ((784, 50, 10, float("nan")), ValueError, "weight_init_std .* got nan"),
+])
+def test_constructor_names_the_setting_that_is_wrong(args, error, message):
+    with pytest.raises(error, match=message):
+        TwoLayerNet(*args)
+
+
+def test_constructor_takes_whole_floats_numpy_ints_and_a_zero_scale():
+    net = TwoLayerNet(5.0, np.int64(4), 3, weight_init_std=0)
+    assert net.params["W1"].shape == (5, 4) and not np.any(net.params["W1"])
+
 @pytest.mark.parametrize("one_hot", [False, True])
 def test_backprop_matches_numerical_gradient_for_every_parameter(one_hot):
     x, labels = small_batch()
