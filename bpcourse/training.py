@@ -63,16 +63,16 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     weights have grown too large, most often from too large a learning rate) raises
     FloatingPointError, also before the update; so do weights left not finite by the last.
 
-    Four choices make it fast without changing the maths: all minibatch indices are drawn
-    up front (one call to the generator instead of 10000); the loss recorded is the one the
-    gradient's own forward pass computed, instead of a second forward pass; the accuracies
-    are measured on a copy of the network in a second thread, on another core if there is
-    one, while training goes on (see AccuracyMeter), so a measurement reaches ``history``
-    (and the screen) one epoch late, when the next one starts, and all of them are there
-    when ``train`` returns; and NumPy's linear-algebra library (BLAS) gets
-    ``blas_threads`` threads (None leaves its own choice, one per core): a mini-batch's
-    matrix products are too small to share between cores, and the threads would spend
-    more time waiting for each other than multiplying.
+    Four choices make it fast without changing the maths: the minibatch indices are drawn
+    up front (one call to the generator instead of 10000, see _minibatches); the loss
+    recorded is the one the gradient's own forward pass computed, instead of a second
+    forward pass; the accuracies are measured on a copy of the network in a second thread,
+    on another core if there is one, while training goes on (see AccuracyMeter), so a
+    measurement reaches ``history`` (and the screen) one epoch late, when the next one
+    starts, and all of them are there when ``train`` returns; and NumPy's linear-algebra
+    library (BLAS) gets ``blas_threads`` threads (None leaves its own choice, one per
+    core): a mini-batch's matrix products are too small to share between cores, and the
+    threads would spend more time waiting for each other than multiplying.
     """
     iters_num, batch_size, learning_rate = _check_settings(iters_num, batch_size, learning_rate,
                                                            callback, blas_threads)
@@ -81,7 +81,7 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     rng = np.random.default_rng(seed)
     train_size = len(x_train)
     iter_per_epoch = max(train_size // batch_size, 1)
-    batches = rng.integers(0, train_size, size=(iters_num, batch_size))
+    batches = _minibatches(rng, train_size, iters_num, batch_size)
     if eval_indices is not None:
         try:
             x_eval, t_eval = x_train[eval_indices], t_train[eval_indices]
@@ -126,6 +126,19 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     if progress:
         sys.stderr.write("\n")
     return history
+
+
+def _minibatches(rng, train_size, iters_num, batch_size, block_size=1_000_000):
+    """Each iteration's batch_size row indices (batch_size,), drawn in blocks of rows.
+
+    One call to the generator draws a block of up to ``block_size`` indices (the book's
+    10000 iterations of 100 are one block), not one call per iteration; blocks, not one
+    array for the whole run, so that a run of a million iterations does not hold 800 MB of
+    indices. The generator gives the same numbers whatever the block size.
+    """
+    rows = max(block_size // batch_size, 1)
+    for start in range(0, iters_num, rows):
+        yield from rng.integers(0, train_size, size=(min(rows, iters_num - start), batch_size))
 
 
 def _checked_data(network, x_train, t_train, x_test, t_test):

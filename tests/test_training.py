@@ -3,12 +3,14 @@ import fractions
 import re
 import threading
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from bpcourse import TwoLayerNet, gradient_check, layers, train
+from bpcourse.training import _minibatches
 
 
 def toy_data(seed=0, n=400):
@@ -632,3 +634,24 @@ def test_params_held_inside_a_wrapping_layer_are_found():
                                          r"layers \['Affine1', 'Relu1', 'Affine2'\]: most "
                                          r"likely it was replaced"):
         train(net, x, t, xt, tt, iters_num=5, verbose=False)
+
+
+@pytest.mark.parametrize("iters_num, batch_size, block_size", [
+    (37, 3, 10), (37, 3, 1), (5, 100, 1000), (5, 4, 10**6), (1, 1, 1)])
+def test_minibatches_drawn_in_blocks_are_those_of_one_draw(iters_num, batch_size, block_size):
+    whole = np.random.default_rng(3).integers(0, 50, size=(iters_num, batch_size))
+    blocks = list(_minibatches(np.random.default_rng(3), 50, iters_num, batch_size,
+                               block_size=block_size))
+    np.testing.assert_array_equal(np.array(blocks), whole)
+
+
+def test_minibatches_of_a_very_long_run_are_drawn_as_they_are_needed():
+    tracemalloc.start()  # NumPy reports its arrays to tracemalloc
+    try:
+        batches = _minibatches(np.random.default_rng(0), 60000, 10**9, 100)
+        first = next(batches)  # all of a billion iterations' indices would be 800 GB
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert first.shape == (100,) and first.max() < 60000
+    assert peak < 20e6  # one block: 10,000 rows of 100 indices, 8 MB
