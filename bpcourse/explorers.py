@@ -157,6 +157,11 @@ def activation_curves(name, xs):
 # --- lesson 6: looking at a trained network ---------------------------------------------
 
 
+def image_pixels(x):
+    """Values per sample of x (N, ...): 784 for MNIST, whether flat or 28 x 28 (lesson 6)."""
+    return int(np.prod(np.shape(x)[1:]))
+
+
 def image_shape(size):
     """(side, side) for a square number of pixels (784 -> (28, 28)), else (1, size)."""
     side = math.isqrt(size)

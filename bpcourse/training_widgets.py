@@ -1,9 +1,9 @@
-"""The lesson-6 widgets: a training dashboard, and a look inside a trained network.
+"""The training dashboard of lesson 6: choose the settings, train, watch, stop.
 
-Use them through :mod:`bpcourse.widgets` (``widgets.training_dashboard(...)``,
-``widgets.look_inside(...)``). Training runs in a background thread
-(:class:`bpcourse.training_run.TrainingRun`), so the kernel stays free to hear the Stop
-button; the thread updates the widgets itself, which ipywidgets allows for values.
+Use it through :mod:`bpcourse.widgets` (``widgets.training_dashboard(...)``); the look
+inside a trained network is in :mod:`bpcourse.look_inside`. Training runs in a background
+thread (:class:`bpcourse.training_run.TrainingRun`), so the kernel stays free to hear the
+Stop button; the thread updates the widgets itself, which ipywidgets allows for values.
 """
 
 import html
@@ -17,11 +17,11 @@ from bpcourse.checks import require_number
 from bpcourse.explorer_plots import png_bytes
 from bpcourse.network import TwoLayerNet
 from bpcourse.training import TrainingHistory
-from bpcourse.training_plots import LookInsidePlot, MistakesPlot, TrainingPlot
+from bpcourse.training_plots import MistakesPlot, TrainingPlot
 from bpcourse.training_run import EVAL_SIZE, TrainingRun
-from bpcourse.widgets import DPI, SLIDER_LAYOUT, SLIDER_RANGE, WIDE, Explorer, image_widget
+from bpcourse.widgets import DPI, SLIDER_LAYOUT, SLIDER_RANGE, WIDE, image_widget
 
-__all__ = ["TrainingDashboard", "LookInside", "training_dashboard", "look_inside"]
+__all__ = ["TrainingDashboard", "training_dashboard"]
 
 BATCH_SIZES = (10, 20, 50, 100, 200, 500)
 # the sliders' (lowest, highest): one place for the sliders and the checks of their values
@@ -36,10 +36,6 @@ def _num_classes(*targets):
     if first.ndim == 2:
         return first.shape[1]
     return int(max(np.max(t) for t in targets)) + 1
-
-
-def _pixels(x):
-    return int(np.prod(np.shape(x)[1:]))
 
 
 class TrainingDashboard(widgets.VBox):
@@ -101,9 +97,8 @@ class TrainingDashboard(widgets.VBox):
                                             description="iteration", style=WIDE)
         self.status = widgets.HTML("Choose the settings and press <b>Train</b>.")
         self.note = widgets.HTML()
-        self._describe_evaluation(batch_size)
         self.plot, self.image = TrainingPlot(), image_widget()
-        shape = E.image_shape(_pixels(x_test))
+        shape = E.image_shape(E.image_pixels(x_test))
         self.mistakes_plot, self.mistakes_image = MistakesPlot(shape=shape), image_widget()
         self.network = self.history = self.training = None
         self.train_button.on_click(lambda _: self.start())
@@ -115,12 +110,22 @@ class TrainingDashboard(widgets.VBox):
             widgets.HBox([self.train_button, self.stop_button, self.progress]),
             self.status, self.image, self.note, self.mistakes_image,
         ])
-        self.plot.update(TrainingHistory(), iters_num)  # x axes 0..iters_num, not -0.04..0.04
-        self.image.value = png_bytes(self.plot.fig, DPI)
+        self._show_settings()
         self.mistakes_image.value = png_bytes(self.mistakes_plot.fig, DPI)
+        # until the first run, the empty axes and the note follow the settings; after it,
+        # they describe the run on show until Train is pressed again
+        self.iters.observe(self._show_settings, "value")
+        self.batch_size.observe(self._show_settings, "value")
 
     def __repr__(self):
         return "TrainingDashboard()"
+
+    def _show_settings(self, _change=None):
+        if self.training is not None:
+            return
+        self._describe_evaluation(self.batch_size.value)
+        self.plot.update(TrainingHistory(), self.iters.value)  # x axes 0..iters, not ±0.04
+        self.image.value = png_bytes(self.plot.fig, DPI)
 
     def _describe_evaluation(self, batch_size):
         x_train, x_test = self.data[0], self.data[2]
@@ -142,7 +147,7 @@ class TrainingDashboard(widgets.VBox):
         if self.running:
             return self.training
         x_train, t_train, x_test, t_test = self.data
-        self.network = TwoLayerNet(_pixels(x_train), self.hidden_size.value,
+        self.network = TwoLayerNet(E.image_pixels(x_train), self.hidden_size.value,
                                    _num_classes(t_train, t_test), self.weight_init_std,
                                    rng=self.seed, dtype=self.dtype)
         self.history = None
@@ -227,76 +232,3 @@ def training_dashboard(x_train, t_train, x_test, t_test, **settings):
     dtype, weight_init_std; see TrainingDashboard.
     """
     return TrainingDashboard(x_train, t_train, x_test, t_test, **settings)
-
-
-class LookInside(Explorer):
-    """Lesson 6: a test digit, the network's probabilities, and dL/dx for its pixels.
-
-    Controls: ``index`` (slider over the test set) and ``next_mistake`` (a Button that
-    jumps to the next digit the network gets wrong). ``view`` is the
-    :class:`bpcourse.explorers.DigitView` on show; ``plot.ax_image``, ``plot.ax_probs``,
-    ``plot.ax_grad`` its panels. The passes go through :func:`explorers.private_view` of
-    ``network``: the same weights, so a network still training is seen as it learns.
-    """
-
-    def __init__(self, network, x, t, index=0):
-        if network is None:
-            raise ValueError("look_inside needs a trained network; a dashboard's .network is "
-                             "None until its Train button has been pressed")
-        self.network, self.data = network, (np.asarray(x), np.asarray(t))
-        x = self.data[0]
-        self.view_network = E.private_view(network)
-        self.backward_path = _backward_path(self.view_network)
-        self.view = None
-        n = len(x)  # a negative index counts from the end, as in x[index]
-        index = require_number("index", index, -n, n - 1, whole=True,
-                             what=f"there are {n} digits to look at") % n
-        self.index = widgets.IntSlider(value=index, min=0, max=n - 1,
-                                       description="test digit", style=WIDE,
-                                       layout={"width": "36em"})
-        self.next_mistake = widgets.Button(description="next mistake", icon="forward")
-        self.next_mistake.on_click(lambda _: self.show_next_mistake())
-        self.plot = LookInsidePlot(E.image_shape(_pixels(x)), network.output_size)
-        self._finish(widgets.HBox([self.index, self.next_mistake]), [self.index])
-
-    def update(self):
-        v = self.view = E.look_inside_values(self.view_network, *self.data, self.index.value)
-        self.plot.update(v)
-        verdict = "right" if v.predicted == v.label else "<b>wrong</b>"
-        self.readout.value = (
-            f"Test digit #{v.index}, label {v.label}: the network says <b>{v.predicted}</b> "
-            f"with probability {v.probs[v.predicted]:.3f} ({verdict}); its loss is "
-            f"{v.loss:.3f}.<br>Right: ∂L/∂x, backpropagated through {self.backward_path} "
-            f"down to the pixels (<code>network.input_gradient</code>). "
-            f"More ink on a red pixel would raise the loss (less sure of {v.label}), on a "
-            f"blue one lower it.")
-        self._show()
-
-    def show_next_mistake(self):
-        """Move ``index`` to the next test digit the network gets wrong (wrapping round)."""
-        wrong = E.mistakes(self.view_network, *self.data)[0]
-        if len(wrong) == 0:
-            self.readout.value = "The network gets every one of these digits right."
-            return
-        later = wrong[wrong > self.index.value]
-        self.index.value = int(later[0] if len(later) else wrong[0])
-
-
-def _backward_path(network):
-    """The layers dL/dx comes back through, as the readout names them.
-
-    "SoftmaxWithLoss, Affine2, Relu1 and Affine1" for TwoLayerNet; a network given more layers
-    (lesson 6) gets its own list.
-    """
-    names = [type(network.last_layer).__name__, *reversed(getattr(network, "layers", {}))]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def look_inside(network, x_test, t_test, index=0):
-    """The look-inside widget of lesson 6 (notebook 06_two_layer_net).
-
-    network: a trained TwoLayerNet (e.g. ``dashboard.network`` or one trained in the
-    notebook). x_test (N, 784), t_test (N,) labels or (N, 10) one-hot. index: the digit
-    shown first, from 0 to N - 1, or from the end if negative (-1 is the last).
-    """
-    return LookInside(network, x_test, t_test, index)

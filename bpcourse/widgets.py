@@ -22,6 +22,7 @@ widget captures is routed by the cell the kernel is running at that moment.
 """
 
 import html
+import importlib
 
 import ipywidgets as widgets
 import numpy as np
@@ -40,10 +41,11 @@ from bpcourse.explorer_plots import (
 from bpcourse.formatting import format_value
 from bpcourse.training_plots import look_inside_figure, mistakes_figure, training_figure
 
-# The lesson-6 widgets live in bpcourse.training_widgets, which builds on Explorer below;
-# they are looked up on first use (see __getattr__), so neither module imports the other
-# while it is half-initialised.
-_LESSON6 = ("training_dashboard", "look_inside", "TrainingDashboard", "LookInside")
+# The lesson-6 widgets live in bpcourse.training_widgets and bpcourse.look_inside, which
+# build on Explorer and the settings below; they are looked up on first use (see
+# __getattr__), so no module imports another while it is half-initialised.
+_LESSON6 = {"training_dashboard": "training_widgets", "TrainingDashboard": "training_widgets",
+            "look_inside": "look_inside", "LookInside": "look_inside"}
 
 __all__ = [
     "shopping_explorer", "activation_explorer", "numerical_gradient_explorer",
@@ -56,9 +58,7 @@ __all__ = [
 
 def __getattr__(name):
     if name in _LESSON6:
-        from bpcourse import training_widgets
-
-        return getattr(training_widgets, name)
+        return getattr(importlib.import_module(f"bpcourse.{_LESSON6[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -232,6 +232,24 @@ def test_dashboard_texts_write_large_counts_as_the_course_does():
     assert "of 1,100 test digits wrong" in d.mistakes_plot.title.get_text()
 
 
+
+def test_dashboard_before_its_first_run_follows_the_settings_and_after_it_shows_the_run(data):
+    d = W.training_dashboard(*data, hidden_size=10, iters_num=200, batch_size=20,
+                             eval_size=100)
+    empty = d.image.value
+    d.iters.value = 500
+    assert d.plot.ax_loss.get_xlim() == d.plot.ax_acc.get_xlim() == (0, 500)
+    assert d.image.value != empty  # the picture on show, not only the figure behind it
+    d.batch_size.value = 50
+    assert "every 6 iterations (300 images ÷ batch size 50)" in d.note.value
+    d.iters.value, d.batch_size.value = 200, 20
+    d.start()
+    assert d.wait(60)
+    shown, note = d.image.value, d.note.value
+    d.iters.value, d.batch_size.value = 1000, 100  # the next run's settings
+    assert d.image.value == shown and d.note.value == note
+    assert d.plot.ax_loss.get_xlim() == (0, 200) and len(d.plot.loss_line.get_xdata()) == 200
+
 def test_dashboard_trains_in_the_background_and_shows_curves_and_mistakes(data):
     d = W.training_dashboard(*data, hidden_size=10, iters_num=200, batch_size=20,
                              eval_size=100)
@@ -504,10 +522,11 @@ def test_legends_do_not_jump_back_and_forth_for_a_curve_on_the_line():
 
 
 def test_the_lesson6_names_are_reachable_from_bpcourse_widgets():
-    from bpcourse import training_widgets
+    from bpcourse import look_inside, training_widgets
 
     assert W.training_dashboard is training_widgets.training_dashboard
-    assert W.LookInside is training_widgets.LookInside
+    assert W.TrainingDashboard is training_widgets.TrainingDashboard
+    assert W.LookInside is look_inside.LookInside and W.look_inside is look_inside.look_inside
     assert set(W.__all__) >= {"training_dashboard", "look_inside", "shopping_figure"}
     with pytest.raises(AttributeError):
         W.no_such_widget  # noqa: B018
