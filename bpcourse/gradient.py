@@ -36,16 +36,13 @@ def numerical_gradient(f, x, h=1e-4):
     nudged in place by +h and then by -h. Returns an array of x's shape:
     (f(x + h) - f(x - h)) / (2h), entry by entry. Every entry of x is put back to its
     exact old value, so x is unchanged afterwards, even if f raises or is interrupted.
-    Where x + h or x - h rounds back to x in x's dtype (for h = 1e-4: from |x| = 0.25 in
-    float16, 2048 in float32) the quotient would be a false 0, and where the step actually
-    stored (x + h rounded, minus x) is more than 1% off h (from |x| of about 0.016 in
-    float16, 128 in float32) it would be off by as much: both raise ValueError. An f that
-    does not return one number raises TypeError.
+    An entry so large that a step of h rounds away in x's dtype raises ValueError (see
+    require_visible_nudge); an f that does not return one number raises TypeError.
 
     Central differences are accurate to O(h**2); h = 1e-4 keeps both that truncation error
-    and the rounding error of subtracting two nearly equal numbers small (their sum is
-    least near 1e-5, see lesson 2) in float64. In float32 rounding swamps this h: keep
-    gradient checks in float64 (lesson 6).
+    and the rounding error of subtracting two nearly equal numbers small in float64
+    (lesson 2). In float32 rounding swamps this h: keep gradient checks in float64
+    (lesson 6).
     """
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
         raise TypeError(
