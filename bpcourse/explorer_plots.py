@@ -23,7 +23,7 @@ from PIL import Image  # matplotlib's own dependency for writing PNG
 
 from bpcourse import explorers as E
 from bpcourse.drawing import BACKWARD_COLOR, FORWARD_COLOR, INK, draw_graph, figure_size
-from bpcourse.formatting import format_value
+from bpcourse.formatting import format_exponent, format_value
 
 __all__ = [
     "StaticFigure", "png_bytes", "agg_canvas", "encode_png",
@@ -235,8 +235,9 @@ class NumericalGradientPlot:
         self.h_line.set_xdata([h, h])
         for key, err in (("forward", at.forward[0]), ("central", at.central[0])):
             self.markers[key].set_data([h], [max(err, ERROR_FLOOR)])
-        self.note.set_text(f"h = {h:.1e}\nforward error {at.forward[0]:.1e}\n"
-                           f"central error {at.central[0]:.1e}")
+        self.note.set_text(f"h = {format_exponent(h)}\n"
+                           f"forward error {format_exponent(at.forward[0])}\n"
+                           f"central error {format_exponent(at.central[0])}")
         return self
 
 

@@ -34,3 +34,14 @@ def format_value(value, fmt=None):
     else:
         text = f"{float(value):.3e}"
     return text.replace("-", "−")
+
+
+def format_exponent(value, digits=1):
+    """``value`` in scientific notation as the sliders write it: 6.3e-9, not 6.3e-09.
+
+    Lesson 2's step slider has its readout written by the browser (d3's ".1e"), which
+    gives the exponent no leading zero; the plot and the table beside it use this, so all
+    three show h alike.
+    """
+    mantissa, exponent = f"{value:.{digits}e}".split("e")
+    return f"{mantissa}e{int(exponent):+d}"

@@ -38,7 +38,7 @@ from bpcourse.explorer_plots import (
     png_bytes,
     shopping_figure,
 )
-from bpcourse.formatting import format_value
+from bpcourse.formatting import format_exponent, format_value
 from bpcourse.training_plots import look_inside_figure, mistakes_figure, training_figure
 
 # The lesson-6 widgets live in bpcourse.training_widgets and bpcourse.look_inside, which
@@ -232,11 +232,11 @@ class NumericalGradientExplorer(Explorer):
                  errors.forward[0], causes["forward"]),
                 ("central (f(x+h) − f(x−h)) / 2h", E.central_difference(fn.f, fn.x, h),
                  errors.central[0], causes["central"])):
-            cells.append(f"<tr><td>{method}</td><td>{value:.15g}</td><td>{err:.2e}</td>"
-                         f"<td>{cause}</td></tr>")
+            cells.append(f"<tr><td>{method}</td><td>{value:.15g}</td>"
+                         f"<td>{format_exponent(err, 2)}</td><td>{cause}</td></tr>")
         self.readout.value = (
             f"<p>{html.escape(fn.label)}: exact derivative <b>{errors.exact:.15g}</b>, "
-            f"step h = <b>{h:.1e}</b></p><table><tr><th>method</th><th>estimate</th>"
+            f"step h = <b>{format_exponent(h)}</b></p><table><tr><th>method</th><th>estimate</th>"
             f"<th>error</th><th>which error dominates</th></tr>{''.join(cells)}</table>")
         self._show()
 

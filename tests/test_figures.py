@@ -18,7 +18,7 @@ from matplotlib.image import imread
 from bpcourse import figures
 from bpcourse import graph as G
 from bpcourse.drawing import BACKWARD_COLOR, FORWARD_COLOR, draw_graph, plan_graph
-from bpcourse.formatting import format_value
+from bpcourse.formatting import format_exponent, format_value
 
 REPO = Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -306,3 +306,10 @@ def test_embed_figures_turns_links_into_attachments_once(tmp_path):
     markdown = json.loads(nb.read_text(encoding="utf-8"))["cells"][0]
     assert base64.b64decode(markdown["attachments"]["a.png"]["image/png"]) == b"redrawn"
     assert not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.parametrize("value, digits, expected", [
+    (6.3e-9, 1, "6.3e-9"), (1e-4, 1, "1.0e-4"), (1.0, 1, "1.0e+0"), (2.5e12, 1, "2.5e+12"),
+    (2.33e-11, 2, "2.33e-11"), (9.96e-5, 1, "1.0e-4")])  # rounding can carry into the exponent
+def test_format_exponent_writes_exponents_as_the_sliders_do(value, digits, expected):
+    assert format_exponent(value, digits) == expected

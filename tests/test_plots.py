@@ -80,7 +80,9 @@ def test_numerical_gradient_plot_keeps_forward_and_central_apart():
     at = E.difference_errors("book", np.array([1e-4]))
     assert p.markers["central"].get_ydata()[0] == pytest.approx(max(at.central[0], 1e-17))
     assert p.markers["forward"].get_ydata()[0] == pytest.approx(max(at.forward[0], 1e-17))
-    assert f"central error {at.central[0]:.1e}" in p.note.get_text()
+    assert p.note.get_text().startswith("h = 1.0e-4\nforward error 1.0e-6\ncentral error ")
+    mantissa, exponent = f"{at.central[0]:.1e}".split("e")
+    assert p.note.get_text().endswith(f"central error {mantissa}e{int(exponent)}")
     assert f"{err.exact:.6g}" in p.ax.get_title()
 
 

@@ -95,7 +95,9 @@ def test_numerical_gradient_explorer_marks_h_and_tabulates_both_errors():
     forward_err = w.plot.markers["forward"].get_ydata()[0]
     central_err = w.plot.markers["central"].get_ydata()[0]
     assert forward_err == pytest.approx(1e-6, rel=1e-3) and central_err < 1e-10
-    assert "1.00e-06" in w.readout.value and "truncation" in w.readout.value
+    assert "1.00e-6" in w.readout.value and "truncation" in w.readout.value
+    # written as the slider's own readout writes h (d3's ".1e": no leading zero)
+    assert "step h = <b>1.0e-4</b>" in w.readout.value
 
     w.h.value = 1e-11
     assert w.plot.h_line.get_xdata()[0] == pytest.approx(1e-11)
