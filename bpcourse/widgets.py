@@ -137,14 +137,16 @@ class ShoppingExplorer(Explorer):
         self.plot.update(self.graph)
         # the price is linear in each input alone, so gradient × step is exactly what one
         # notch of that slider does (a notch is 10 yen, or 0.01 of tax, not 1)
+        # one short line a row, so that sliders, picture and table fit a 1280 x 800 screen
         rows = "".join(
             f"<tr><td>∂price/∂{name}</td><td><b>{format_value(grad)}</b></td>"
-            f"<td>each +1 on {name}, the rest fixed, changes the price by "
-            f"{format_value(grad)}; one notch of its slider (+{self.sliders[name].step:g}) "
-            f"by {format_value(grad * self.sliders[name].step)}</td></tr>"
+            f"<td>+{self.sliders[name].step:g}</td>"
+            f"<td>{format_value(grad * self.sliders[name].step)}</td></tr>"
             for name, grad in grads.items())
-        self.readout.value = (f"<p>price = <b>{format_value(price)}</b> (forward pass, left "
-                              f"to right)</p><table>{rows}</table>")
+        self.readout.value = (
+            f"<p>price = <b>{format_value(price)}</b> (forward pass, left to right)</p>"
+            "<table><tr><th>gradient</th><th>price change per +1 (the rest fixed)</th>"
+            f"<th>one notch of its slider</th><th>changes the price by</th></tr>{rows}</table>")
         self._show()
 
 

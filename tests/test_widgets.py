@@ -43,8 +43,7 @@ def test_shopping_explorer_redraws_the_graph_from_the_layers():
     assert texts.count("165") == 2, texts
     assert "price = <b>825</b>" in w.readout.value
     # a notch of a price slider is 10 yen, so the readout says gradient × 10 as well
-    assert "apple, the rest fixed, changes the price by 2.2; one notch of its slider (+10) by 22" \
-        in w.readout.value
+    assert "<td>∂price/∂apple</td><td><b>2.2</b></td><td>+10</td><td>22</td>" in w.readout.value
     assert w.image.value != before
 
     w.tax.value = 1.0
@@ -116,8 +115,11 @@ def test_explorer_readouts_give_each_row_and_gradient_its_own_number():
     assert "<td>∂price/∂apple</td><td><b>2.2</b></td>" in shop.readout.value
     assert {name: s.step for name, s in shop.sliders.items()} == {
         "apple": 10, "apple_num": 1, "orange": 10, "orange_num": 1, "tax": 0.01}
-    assert ("orange, the rest fixed, changes the price by 3.3; one notch of its slider (+10) "
-            "by 33") in shop.readout.value
+    # gradient, one notch of the slider, gradient × notch: what that notch does to the price
+    assert "<td>∂price/∂orange</td><td><b>3.3</b></td><td>+10</td><td>33</td>" \
+        in shop.readout.value
+    assert "<td>∂price/∂tax</td><td><b>650</b></td><td>+0.01</td><td>6.5</td>" \
+        in shop.readout.value
     activation = W.activation_explorer("Sigmoid", x=0.0, dout=2.0)
     assert "= dout 2 × local gradient 0.25" in activation.readout.value  # sigmoid'(0) = 1/4
     # sliders redraw while they are dragged, not only when they are let go
