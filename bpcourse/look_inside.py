@@ -36,7 +36,7 @@ class LookInside(Explorer):
         self.view = None
         n = len(x)  # a negative index counts from the end, as in x[index]
         index = require_number("index", index, -n, n - 1, whole=True,
-                             what=f"there are {n} digits to look at") % n
+                               what=f"there are {n} digits to look at") % n
         self.index = widgets.IntSlider(value=index, min=0, max=n - 1,
                                        description="test digit", style=WIDE,
                                        layout={"width": "36em"})

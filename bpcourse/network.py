@@ -18,9 +18,10 @@ class TwoLayerNet:
     Parameters
     ----------
     input_size, hidden_size, output_size : int
-        784, 50, 10 for MNIST.
+        784, 50, 10 for MNIST: whole numbers of at least 1, and at least 2 classes.
     weight_init_std : float
-        Weights start as weight_init_std * N(0, 1); biases start at zero.
+        Weights start as weight_init_std * N(0, 1); biases start at zero. At least 0.
+        A size or scale out of range raises ValueError (TypeError if not a number).
     rng : int or numpy.random.Generator, optional
         Seed or generator for the initial weights, so a run can be repeated exactly.
         None draws fresh randomness.
