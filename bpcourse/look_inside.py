@@ -10,7 +10,7 @@ import numpy as np
 from bpcourse import explorers as E
 from bpcourse.checks import require_number
 from bpcourse.training_plots import LookInsidePlot
-from bpcourse.widgets import WIDE, Explorer
+from bpcourse.widgets import WIDE, Explorer, readout_html
 
 __all__ = ["LookInside", "look_inside"]
 
@@ -49,7 +49,7 @@ class LookInside(Explorer):
         v = self.view = E.look_inside_values(self.view_network, *self.data, self.index.value)
         self.plot.update(v)
         verdict = "right" if v.predicted == v.label else "<b>wrong</b>"
-        self.readout.value = (
+        self.readout.value = readout_html(
             f"Test digit #{v.index}, label {v.label}: the network says <b>{v.predicted}</b> "
             f"with probability {v.probs[v.predicted]:.3f} ({verdict}); its loss is "
             f"{v.loss:.3f}.<br>Right: ∂L/∂x, backpropagated through {self.backward_path} "

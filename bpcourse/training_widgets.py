@@ -19,7 +19,7 @@ from bpcourse.network import TwoLayerNet
 from bpcourse.training import TrainingHistory
 from bpcourse.training_plots import MistakesPlot, TrainingPlot
 from bpcourse.training_run import EVAL_SIZE, TrainingRun
-from bpcourse.widgets import DPI, SLIDER_LAYOUT, SLIDER_RANGE, WIDE, image_widget
+from bpcourse.widgets import DPI, SLIDER_LAYOUT, SLIDER_RANGE, WIDE, image_widget, readout_html
 
 __all__ = ["TrainingDashboard", "training_dashboard"]
 
@@ -133,8 +133,8 @@ class TrainingDashboard(widgets.VBox):
         subset = (f"a fixed subset of {self.eval_size:,} of the {n:,} training images (all of "
                   f"them would cost a few hundred training steps every epoch)"
                   if n > self.eval_size else f"all {n:,} training images")
-        self.note.value = (
-            f"<small>Accuracy is measured once an epoch, every {max(n // batch_size, 1)} "
+        self.note.value = readout_html(
+            f"<small>Accuracy is measured once an epoch, every {max(n // batch_size, 1):,} "
             f"iterations ({n:,} images ÷ batch size {batch_size}), on {subset} and on all "
             f"{len(x_test):,} test images.</small>")
 
@@ -184,12 +184,14 @@ class TrainingDashboard(widgets.VBox):
     def _on_progress(self, run):
         self.progress.value = run.iteration + 1
         h = run.history
-        text = f"iteration {run.iteration + 1} of {run.iters_num} · loss {h.loss[-1]:.3f}"
+        text = f"iteration {run.iteration + 1:,} of {run.iters_num:,} · loss {h.loss[-1]:.3f}"
         if h.test_acc:
             subset = f" (on {run.eval_size:,} images)" if run.eval_size else ""
+            # "shown": a measurement reaches the history when the next one starts (train)
             text += (f" · train accuracy {h.train_acc[-1]:.3f}{subset}, test accuracy "
-                     f"{h.test_acc[-1]:.3f} (at iteration {h.measured_at[-1]})")
-        self.status.value = text
+                     f"{h.test_acc[-1]:.3f} (at iteration {h.measured_at[-1]:,}, shown one "
+                     "epoch late)")
+        self.status.value = readout_html(text)
 
     def _on_plot(self, run):
         self.plot.update(run.history, run.iters_num, run.eval_size)
@@ -207,12 +209,15 @@ class TrainingDashboard(widgets.VBox):
             accuracy = 1 - self.mistakes_plot.n_wrong / len(x_test)
             self.plot.update(run.history, run.iters_num, run.eval_size, final_test=accuracy)
             self.image.value = self.plot.render_png(DPI)
-            how = (f"Stopped after {run.iteration + 1} iterations; the network keeps what it "
-                   f"learned" if run.history.stopped
-                   else f"Done: {run.iteration + 1} iterations")
+            # a count, and the plot's iteration numbers, which start at 0
+            done = (f"{run.iteration + 1:,} iterations, 0 to {run.iteration:,}, in "
+                    f"{run.history.seconds:.1f} s")
+            how = (f"Stopped after {done}; the network keeps what it learned"
+                   if run.history.stopped else f"Done: {done}")
             with self._status_lock:
-                self.status.value = (f"{how} ({run.history.seconds:.1f} s). Test accuracy on "
-                                     f"all {len(x_test):,} test images: <b>{accuracy:.4f}</b>.")
+                self.status.value = readout_html(
+                    f"{how}. Test accuracy on all {len(x_test):,} test images: "
+                    f"<b>{accuracy:.4f}</b>.")
             self.progress.bar_style = "warning" if run.history.stopped else "success"
         except Exception as exc:  # a thread's traceback would be lost: show it instead
             with self._status_lock:

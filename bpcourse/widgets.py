@@ -73,7 +73,33 @@ SLIDER_RANGE = "the range of its slider"
 
 def image_widget():
     """An Image for a figure's PNG, shrunk to fit a narrow notebook, never stretched."""
-    return widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+    # align_self: in a VBox, flex stretched the picture to the box's width (1043 px drawn
+    # 1081 px wide, and taller with it), so an explorer no longer fitted a 1280 x 800 screen
+    return widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto",
+                                                             align_self="flex-start"))
+
+
+# JupyterLab gives a widget's HTML a 28 px line height and table cells 1 px of padding: a
+# readout's lines looked like separate paragraphs and its table's headers ran together
+READOUT_STYLE = "line-height: 1.4"
+CELL_STYLE = "padding: 1px 0.7em"
+
+
+def readout_html(body):
+    """``body`` (HTML) in a block whose lines sit as close as a markdown cell's."""
+    return f"<div style='{READOUT_STYLE}'>{body}</div>"
+
+
+def readout_table(header, rows, numbers=()):
+    """An HTML table for a readout: ``header`` and each of ``rows`` are lists of cells
+    (HTML); the columns whose indices are in ``numbers`` are aligned right."""
+    def cells(tag, values):
+        return "".join(
+            f"<{tag} style='{CELL_STYLE}{'; text-align: right' if i in numbers else ''}'>"
+            f"{value}</{tag}>" for i, value in enumerate(values))
+
+    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
+    return f"<table><tr>{cells('th', header)}</tr>{body}</table>"
 
 
 class Explorer(widgets.VBox):
@@ -138,15 +164,15 @@ class ShoppingExplorer(Explorer):
         # the price is linear in each input alone, so gradient × step is exactly what one
         # notch of that slider does (a notch is 10 yen, or 0.01 of tax, not 1)
         # one short line a row, so that sliders, picture and table fit a 1280 x 800 screen
-        rows = "".join(
-            f"<tr><td>∂price/∂{name}</td><td><b>{format_value(grad)}</b></td>"
-            f"<td>+{self.sliders[name].step:g}</td>"
-            f"<td>{format_value(grad * self.sliders[name].step)}</td></tr>"
-            for name, grad in grads.items())
-        self.readout.value = (
+        rows = [[f"∂price/∂{name}", f"<b>{format_value(grad)}</b>",
+                 f"+{self.sliders[name].step:g}",
+                 format_value(grad * self.sliders[name].step)]
+                for name, grad in grads.items()]
+        header = ["gradient", "price change per +1 (the rest fixed)",
+                  "one notch of its slider", "changes the price by"]
+        self.readout.value = readout_html(
             f"<p>price = <b>{format_value(price)}</b> (forward pass, left to right)</p>"
-            "<table><tr><th>gradient</th><th>price change per +1 (the rest fixed)</th>"
-            f"<th>one notch of its slider</th><th>changes the price by</th></tr>{rows}</table>")
+            + readout_table(header, rows, numbers=(1, 2, 3)))
         self._show()
 
 
@@ -187,7 +213,7 @@ class ActivationExplorer(Explorer):
                "Sigmoid": "Sigmoid scales the gradient by y(1 − y), at most 0.25, and almost "
                           "0 where it saturates."}[p.name]
         layer = E.ACTIVATIONS[p.name].__name__
-        self.readout.value = (
+        self.readout.value = readout_html(
             f"<code>{layer}.forward({f(p.x)})</code> = <b>{f(p.y)}</b><br>"
             f"<code>{layer}.backward({f(p.dout)})</code> = <b>{f(p.dx)}</b> "
             f"= dout {f(p.dout)} × local gradient {f(p.local)}<br>{why}")
@@ -228,18 +254,17 @@ class NumericalGradientExplorer(Explorer):
         self.plot.update(name, h)
         fn = E.DIFF_FUNCTIONS[name]
         errors, causes = self.plot.at, E.error_causes(name, h)
-        cells = []
-        for method, value, err, cause in (
-                ("forward (f(x+h) − f(x)) / h", E.forward_difference(fn.f, fn.x, h),
-                 errors.forward[0], causes["forward"]),
-                ("central (f(x+h) − f(x−h)) / 2h", E.central_difference(fn.f, fn.x, h),
-                 errors.central[0], causes["central"])):
-            cells.append(f"<tr><td>{method}</td><td>{value:.15g}</td>"
-                         f"<td>{format_exponent(err, 2)}</td><td>{cause}</td></tr>")
-        self.readout.value = (
+        rows = [[method, f"{value:.15g}", format_exponent(err, 2), cause]
+                for method, value, err, cause in (
+                    ("forward (f(x+h) − f(x)) / h", E.forward_difference(fn.f, fn.x, h),
+                     errors.forward[0], causes["forward"]),
+                    ("central (f(x+h) − f(x−h)) / 2h", E.central_difference(fn.f, fn.x, h),
+                     errors.central[0], causes["central"]))]
+        self.readout.value = readout_html(
             f"<p>{html.escape(fn.label)}: exact derivative <b>{errors.exact:.15g}</b>, "
-            f"step h = <b>{format_exponent(h)}</b></p><table><tr><th>method</th><th>estimate</th>"
-            f"<th>error</th><th>which error dominates</th></tr>{''.join(cells)}</table>")
+            f"step h = <b>{format_exponent(h)}</b></p>"
+            + readout_table(["method", "estimate", "error", "which error dominates"], rows,
+                            numbers=(1, 2)))
         self._show()
 
 

@@ -21,6 +21,17 @@ def shown_texts(w):
     return [t.get_text() for t in w.plot.ax.texts]
 
 
+def plain_text(html):
+    """A widget's HTML as the reader sees the words, without its tags."""
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def table_cells(html):
+    """The rows of the tables in a readout, each a list of its cells' HTML."""
+    return [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row)
+            for row in re.findall(r"<tr>(.*?)</tr>", html)]
+
+
 # --- lesson 3 ---------------------------------------------------------------------------
 
 
@@ -43,7 +54,7 @@ def test_shopping_explorer_redraws_the_graph_from_the_layers():
     assert texts.count("165") == 2, texts
     assert "price = <b>825</b>" in w.readout.value
     # a notch of a price slider is 10 yen, so the readout says gradient × 10 as well
-    assert "<td>∂price/∂apple</td><td><b>2.2</b></td><td>+10</td><td>22</td>" in w.readout.value
+    assert ["∂price/∂apple", "<b>2.2</b>", "+10", "22"] in table_cells(w.readout.value)
     assert w.image.value != before
 
     w.tax.value = 1.0
@@ -112,14 +123,20 @@ def test_numerical_gradient_explorer_marks_h_and_tabulates_both_errors():
 
 def test_explorer_readouts_give_each_row_and_gradient_its_own_number():
     shop = W.shopping_explorer()
-    assert "<td>∂price/∂apple</td><td><b>2.2</b></td>" in shop.readout.value
+    rows = table_cells(shop.readout.value)
+    assert rows[0] == ["gradient", "price change per +1 (the rest fixed)",
+                       "one notch of its slider", "changes the price by"]
+    assert rows[1][:2] == ["∂price/∂apple", "<b>2.2</b>"]
     assert {name: s.step for name, s in shop.sliders.items()} == {
         "apple": 10, "apple_num": 1, "orange": 10, "orange_num": 1, "tax": 0.01}
     # gradient, one notch of the slider, gradient × notch: what that notch does to the price
-    assert "<td>∂price/∂orange</td><td><b>3.3</b></td><td>+10</td><td>33</td>" \
-        in shop.readout.value
-    assert "<td>∂price/∂tax</td><td><b>650</b></td><td>+0.01</td><td>6.5</td>" \
-        in shop.readout.value
+    assert ["∂price/∂orange", "<b>3.3</b>", "+10", "33"] in rows
+    assert ["∂price/∂tax", "<b>650</b>", "+0.01", "6.5"] in rows
+    # the numbers' columns aligned right, so their digits line up; the names' left
+    number_cell = re.search(r"<td style='([^']*)'><b>2.2</b>", shop.readout.value).group(1)
+    assert "text-align: right" in number_cell and "line-height: 1.4" in shop.readout.value
+    assert "text-align" not in re.search(r"<td style='([^']*)'>∂price/∂apple<",
+                                         shop.readout.value).group(1)
     activation = W.activation_explorer("Sigmoid", x=0.0, dout=2.0)
     assert "= dout 2 × local gradient 0.25" in activation.readout.value  # sigmoid'(0) = 1/4
     # sliders redraw while they are dragged, not only when they are let go
@@ -129,12 +146,11 @@ def test_explorer_readouts_give_each_row_and_gradient_its_own_number():
     nudge = W.numerical_gradient_explorer()
     fn, h = E.DIFF_FUNCTIONS["book"], nudge.h.value
     causes = E.error_causes("book", h)
-    rows = {row.split("</td>")[0][4:]: row for row in nudge.readout.value.split("<tr>")
-            if row.startswith("<td>")}
+    rows = table_cells(nudge.readout.value)[1:]
     for method, difference in (("forward", E.forward_difference),
                                ("central", E.central_difference)):
-        row = next(r for name, r in rows.items() if name.startswith(method))
-        assert causes[method] in row and f"{difference(fn.f, fn.x, h):.15g}" in row, row
+        row = next(r for r in rows if r[0].startswith(method))
+        assert row[1] == f"{difference(fn.f, fn.x, h):.15g}" and row[3] == causes[method], row
 
 
 # --- static fallbacks -------------------------------------------------------------------
@@ -234,6 +250,14 @@ def test_dashboard_texts_write_large_counts_as_the_course_does():
     assert d.wait(60) and "all 1,100 test images" in d.status.value
     assert "1,000-image subset" in d.plot.ax_acc.get_title()
     assert "of 1,100 test digits wrong" in d.mistakes_plot.title.get_text()
+    one = W.training_dashboard(x, t, x[:1100], t[:1100], iters_num=100, batch_size=1)
+    assert "every 1,200 iterations (1,200 images ÷ batch size 1)" in one.note.value
+
+
+def test_pictures_keep_their_own_size_in_a_wider_box():
+    # flex stretched them to the box's width (and height with it) without align_self
+    layout = W.shopping_explorer().image.layout
+    assert layout.align_self == "flex-start" and layout.max_width == "100%"
 
 
 
@@ -335,7 +359,9 @@ def test_dashboard_settings_reach_the_run_and_stop_says_so(data):
     finally:
         d.stop()
         assert d.wait(60)
-    assert "Stopping…" in seen and seen[-1].startswith("Stopped after")
+    assert "Stopping…" in seen and plain_text(seen[-1]).startswith("Stopped after")
+    # a count, and the plot's iteration numbers, which start at 0
+    assert re.match(r"Stopped after (\d+) iterations, 0 to (\d+), in ", plain_text(seen[-1]))
     final, stops = d.status.value, []
     # a run whose train() has returned but whose thread still reports (the moment the race
     # lived in): a stand-in, since a real thread cannot be held there; Stop must leave it be
@@ -646,7 +672,7 @@ def test_lesson6_helpers_take_lists_as_train_does_and_name_a_missing_history(dat
         training_figure(d.history)  # before the first run
     d.start()
     d.wait()
-    assert d.status.value.startswith("Done: 100 iterations")
+    assert plain_text(d.status.value).startswith("Done: 100 iterations, 0 to 99, in ")
     net = d.network
     title = " ".join(text.get_text() for text in mistakes_figure(net, xt, tt).texts)
     assert f"of {len(tt)} test digits wrong" in title
