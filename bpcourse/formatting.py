@@ -43,5 +43,8 @@ def format_exponent(value, digits=1):
     gives the exponent no leading zero; the plot and the table beside it use this, so all
     three show h alike.
     """
-    mantissa, exponent = f"{value:.{digits}e}".split("e")
+    text = f"{value:.{digits}e}"
+    if "e" not in text:  # nan and inf have no exponent to shorten
+        return text
+    mantissa, exponent = text.split("e")
     return f"{mantissa}e{int(exponent):+d}"

@@ -36,8 +36,9 @@ def numerical_gradient(f, x, h=1e-4):
     nudged in place by +h and then by -h. Returns an array of x's shape:
     (f(x + h) - f(x - h)) / (2h), entry by entry. Every entry of x is put back to its
     exact old value, so x is unchanged afterwards, even if f raises or is interrupted.
-    An entry so large that a step of h rounds away in x's dtype raises ValueError (see
-    require_visible_nudge); an f that does not return one number raises TypeError.
+    An entry so large that a step of h rounds away in x's dtype, or is stored more than 1%
+    off h, raises ValueError (see require_visible_nudge); an f that does not return one
+    number raises TypeError.
 
     Central differences are accurate to O(h**2); h = 1e-4 keeps both that truncation error
     and the rounding error of subtracting two nearly equal numbers small in float64

@@ -64,15 +64,15 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     FloatingPointError, also before the update; so do weights left not finite by the last.
 
     Four choices make it fast without changing the maths: the minibatch indices are drawn
-    up front (one call to the generator instead of 10000, see _minibatches); the loss
-    recorded is the one the gradient's own forward pass computed, instead of a second
-    forward pass; the accuracies are measured on a copy of the network in a second thread,
-    on another core if there is one, while training goes on (see AccuracyMeter), so a
-    measurement reaches ``history`` (and the screen) one epoch late, when the next one
-    starts, and all of them are there when ``train`` returns; and NumPy's linear-algebra
-    library (BLAS) gets ``blas_threads`` threads (None leaves its own choice, one per
-    core): a mini-batch's matrix products are too small to share between cores, and the
-    threads would spend more time waiting for each other than multiplying.
+    in blocks (one call to the generator for the book's 10000 iterations, see
+    _minibatches); the loss recorded is the one the gradient's own forward pass computed,
+    instead of a second forward pass; the accuracies are measured on a copy of the network
+    in a second thread, on another core if there is one, while training goes on (see
+    AccuracyMeter), so a measurement reaches ``history`` (and the screen) one epoch late,
+    when the next one starts, and all of them are there when ``train`` returns; and NumPy's
+    linear-algebra library (BLAS) gets ``blas_threads`` threads (None leaves its own
+    choice, one per core): a mini-batch's matrix products are too small to share between
+    cores, and the threads would spend more time waiting for each other than multiplying.
     """
     iters_num, batch_size, learning_rate = _check_settings(iters_num, batch_size, learning_rate,
                                                            callback, blas_threads)

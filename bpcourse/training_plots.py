@@ -228,7 +228,7 @@ class MistakesPlot:
 def mistakes_figure(network, x, t, rows=3, cols=8):
     """Static fallback: the first rows*cols test digits ``network`` gets wrong."""
     x = np.asarray(x)
-    shape = E.image_shape(int(np.prod(x.shape[1:])))
+    shape = E.image_shape(E.image_pixels(x))
     return MistakesPlot(rows, cols, shape).show_mistakes(network, x, t).fig
 
 

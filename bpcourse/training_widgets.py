@@ -1,9 +1,10 @@
 """The training dashboard of lesson 6: choose the settings, train, watch, stop.
 
 Use it through :mod:`bpcourse.widgets` (``widgets.training_dashboard(...)``); the look
-inside a trained network is in :mod:`bpcourse.look_inside`. Training runs in a background
-thread (:class:`bpcourse.training_run.TrainingRun`), so the kernel stays free to hear the
-Stop button; the thread updates the widgets itself, which ipywidgets allows for values.
+inside a trained network is in :mod:`bpcourse.look_inside_widget`. Training runs in a
+background thread (:class:`bpcourse.training_run.TrainingRun`), so the kernel stays free to
+hear the Stop button; the thread updates the widgets itself, which ipywidgets allows for
+values.
 """
 
 import html
@@ -62,7 +63,13 @@ class TrainingDashboard(widgets.VBox):
         x_train = self.data[0]
         # stop() and the end of a run both write the status, from different threads
         self._status_lock = threading.Lock()
-        self.seed, self.weight_init_std, self.eval_size = seed, weight_init_std, eval_size
+        self.seed, self.eval_size = seed, eval_size
+        # checked here: from the Train button, an error would reach only the kernel's log
+        self.weight_init_std = require_number("weight_init_std", weight_init_std, 0)
+        self.num_classes = _num_classes(self.data[1], self.data[3])
+        if self.num_classes < 2:
+            raise ValueError("the dashboard needs targets of at least 2 classes; the labels "
+                             f"given make {self.num_classes}")
         if dtype is None:  # the data's own float type: float32 MNIST trains a float32 net
             dtype = x_train.dtype if np.issubdtype(x_train.dtype, np.floating) else np.float64
         self.dtype = np.dtype(dtype)
@@ -101,7 +108,7 @@ class TrainingDashboard(widgets.VBox):
         shape = E.image_shape(E.image_pixels(x_test))
         self.mistakes_plot, self.mistakes_image = MistakesPlot(shape=shape), image_widget()
         self.network = self.history = self.training = None
-        self.train_button.on_click(lambda _: self.start())
+        self.train_button.on_click(lambda _: self._press_train())
         self.stop_button.on_click(lambda _: self.stop())
         self._controls = [self.hidden_size, self.learning_rate, self.batch_size, self.iters]
         super().__init__([
@@ -148,7 +155,7 @@ class TrainingDashboard(widgets.VBox):
             return self.training
         x_train, t_train, x_test, t_test = self.data
         self.network = TwoLayerNet(E.image_pixels(x_train), self.hidden_size.value,
-                                   _num_classes(t_train, t_test), self.weight_init_std,
+                                   self.num_classes, self.weight_init_std,
                                    rng=self.seed, dtype=self.dtype)
         self.history = None
         self.training = TrainingRun(
@@ -164,6 +171,18 @@ class TrainingDashboard(widgets.VBox):
         self._describe_evaluation(self.batch_size.value)
         self._set_running(True)
         return self.training.start()
+
+    def _press_train(self):
+        try:
+            self.start()
+        except Exception as exc:  # a click's error would reach only the kernel's log
+            self._show_failure(exc)
+
+    def _show_failure(self, exc):
+        with self._status_lock:
+            self.status.value = readout_html(f"<span style='color:#B00000'>Training failed: "
+                                             f"{html.escape(repr(exc))}</span>")
+        self.progress.bar_style = "danger"
 
     def stop(self):
         """Stop after the current iteration; the network keeps what it has learned."""
@@ -210,8 +229,9 @@ class TrainingDashboard(widgets.VBox):
             self.plot.update(run.history, run.iters_num, run.eval_size, final_test=accuracy)
             self.image.value = self.plot.render_png(DPI)
             # a count, and the plot's iteration numbers, which start at 0
-            done = (f"{run.iteration + 1:,} iterations, 0 to {run.iteration:,}, in "
-                    f"{run.history.seconds:.1f} s")
+            count = run.iteration + 1
+            done = (f"{count:,} iteration{'s' if count > 1 else ''}, 0 to {run.iteration:,}, "
+                    f"in {run.history.seconds:.1f} s")
             how = (f"Stopped after {done}; the network keeps what it learned"
                    if run.history.stopped else f"Done: {done}")
             with self._status_lock:
@@ -220,10 +240,7 @@ class TrainingDashboard(widgets.VBox):
                     f"<b>{accuracy:.4f}</b>.")
             self.progress.bar_style = "warning" if run.history.stopped else "success"
         except Exception as exc:  # a thread's traceback would be lost: show it instead
-            with self._status_lock:
-                self.status.value = (f"<span style='color:#B00000'>Training failed: "
-                                     f"{html.escape(repr(exc))}</span>")
-            self.progress.bar_style = "danger"
+            self._show_failure(exc)
         finally:
             self._set_running(False)
 

@@ -41,11 +41,11 @@ from bpcourse.explorer_plots import (
 from bpcourse.formatting import format_exponent, format_value
 from bpcourse.training_plots import look_inside_figure, mistakes_figure, training_figure
 
-# The lesson-6 widgets live in bpcourse.training_widgets and bpcourse.look_inside, which
-# build on Explorer and the settings below; they are looked up on first use (see
+# The lesson-6 widgets live in bpcourse.training_widgets and bpcourse.look_inside_widget,
+# which build on Explorer and the settings below; they are looked up on first use (see
 # __getattr__), so no module imports another while it is half-initialised.
 _LESSON6 = {"training_dashboard": "training_widgets", "TrainingDashboard": "training_widgets",
-            "look_inside": "look_inside", "LookInside": "look_inside"}
+            "look_inside": "look_inside_widget", "LookInside": "look_inside_widget"}
 
 __all__ = [
     "shopping_explorer", "activation_explorer", "numerical_gradient_explorer",
@@ -86,13 +86,16 @@ CELL_STYLE = "padding: 1px 0.7em"
 
 
 def readout_html(body):
-    """``body`` (HTML) in a block whose lines sit as close as a markdown cell's."""
+    """``body`` (HTML) in a block whose lines sit as close as a markdown cell's.
+
+    The readouts of every explorer (lessons 2 to 4 and 6) and the dashboard's texts use it.
+    """
     return f"<div style='{READOUT_STYLE}'>{body}</div>"
 
 
 def readout_table(header, rows, numbers=()):
     """An HTML table for a readout: ``header`` and each of ``rows`` are lists of cells
-    (HTML); the columns whose indices are in ``numbers`` are aligned right."""
+    (HTML); the columns whose indices are in ``numbers`` are aligned right (lessons 2, 3)."""
     def cells(tag, values):
         return "".join(
             f"<{tag} style='{CELL_STYLE}{'; text-align: right' if i in numbers else ''}'>"

@@ -310,6 +310,7 @@ def test_embed_figures_turns_links_into_attachments_once(tmp_path):
 
 @pytest.mark.parametrize("value, digits, expected", [
     (6.3e-9, 1, "6.3e-9"), (1e-4, 1, "1.0e-4"), (1.0, 1, "1.0e+0"), (2.5e12, 1, "2.5e+12"),
-    (2.33e-11, 2, "2.33e-11"), (9.96e-5, 1, "1.0e-4")])  # rounding can carry into the exponent
+    (2.33e-11, 2, "2.33e-11"), (9.96e-5, 1, "1.0e-4"),  # rounding can carry into the exponent
+    (float("nan"), 1, "nan"), (float("-inf"), 1, "-inf")])
 def test_format_exponent_writes_exponents_as_the_sliders_do(value, digits, expected):
     assert format_exponent(value, digits) == expected

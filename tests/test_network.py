@@ -34,7 +34,6 @@ def test_seed_makes_weights_reproducible_and_dtype_is_chosen():
         TwoLayerNet(5, 4, 3, dtype=np.int64)
 
 
-
 @pytest.mark.parametrize("args, error, message", [
     ((784, 0, 10), ValueError, "hidden_size must be a whole number of at least 1, got 0"),
     ((784, -5, 10), ValueError, "hidden_size .* got -5"),
@@ -52,6 +51,7 @@ def test_constructor_names_the_setting_that_is_wrong(args, error, message):
 def test_constructor_takes_whole_floats_numpy_ints_and_a_zero_scale():
     net = TwoLayerNet(5.0, np.int64(4), 3, weight_init_std=0)
     assert net.params["W1"].shape == (5, 4) and not np.any(net.params["W1"])
+
 
 @pytest.mark.parametrize("one_hot", [False, True])
 def test_backprop_matches_numerical_gradient_for_every_parameter(one_hot):

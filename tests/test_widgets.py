@@ -260,7 +260,6 @@ def test_pictures_keep_their_own_size_in_a_wider_box():
     assert layout.align_self == "flex-start" and layout.max_width == "100%"
 
 
-
 def test_dashboard_before_its_first_run_follows_the_settings_and_after_it_shows_the_run(data):
     d = W.training_dashboard(*data, hidden_size=10, iters_num=200, batch_size=20,
                              eval_size=100)
@@ -277,6 +276,7 @@ def test_dashboard_before_its_first_run_follows_the_settings_and_after_it_shows_
     d.iters.value, d.batch_size.value = 1000, 100  # the next run's settings
     assert d.image.value == shown and d.note.value == note
     assert d.plot.ax_loss.get_xlim() == (0, 200) and len(d.plot.loss_line.get_xdata()) == 200
+
 
 def test_dashboard_trains_in_the_background_and_shows_curves_and_mistakes(data):
     d = W.training_dashboard(*data, hidden_size=10, iters_num=200, batch_size=20,
@@ -302,6 +302,9 @@ def test_dashboard_trains_in_the_background_and_shows_curves_and_mistakes(data):
     assert "every 15 iterations (300 images ÷ batch size 20)" in d.note.value
     d._on_progress(d.training)  # the status line while training: it names the subset too
     assert "train accuracy" in d.status.value and "(on 100 images)" in d.status.value
+    # a measurement reaches the history when the next starts: the status says it is late
+    assert f"(at iteration {d.history.measured_at[-1]}, shown one epoch late)" \
+        in d.status.value
     # measured at the last iteration anyway, so no second, identical test accuracy
     assert d.plot.acc_text.get_text().startswith("at iteration 199:\n")
     assert "after iteration" not in d.plot.acc_text.get_text()
@@ -361,7 +364,9 @@ def test_dashboard_settings_reach_the_run_and_stop_says_so(data):
         assert d.wait(60)
     assert "Stopping…" in seen and plain_text(seen[-1]).startswith("Stopped after")
     # a count, and the plot's iteration numbers, which start at 0
-    assert re.match(r"Stopped after (\d+) iterations, 0 to (\d+), in ", plain_text(seen[-1]))
+    count, last = re.match(r"Stopped after ([\d,]+) iterations?, 0 to ([\d,]+), in ",
+                           plain_text(seen[-1])).groups()
+    assert int(count.replace(",", "")) == int(last.replace(",", "")) + 1 == len(d.history.loss)
     final, stops = d.status.value, []
     # a run whose train() has returned but whose thread still reports (the moment the race
     # lived in): a stand-in, since a real thread cannot be held there; Stop must leave it be
@@ -552,11 +557,12 @@ def test_legends_do_not_jump_back_and_forth_for_a_curve_on_the_line():
 
 
 def test_the_lesson6_names_are_reachable_from_bpcourse_widgets():
-    from bpcourse import look_inside, training_widgets
+    from bpcourse import look_inside_widget, training_widgets
 
     assert W.training_dashboard is training_widgets.training_dashboard
     assert W.TrainingDashboard is training_widgets.TrainingDashboard
-    assert W.LookInside is look_inside.LookInside and W.look_inside is look_inside.look_inside
+    assert W.LookInside is look_inside_widget.LookInside
+    assert W.look_inside is look_inside_widget.look_inside
     assert set(W.__all__) >= {"training_dashboard", "look_inside", "shopping_figure"}
     with pytest.raises(AttributeError):
         W.no_such_widget  # noqa: B018
@@ -645,6 +651,27 @@ def test_dashboard_settings_off_their_sliders_are_errors(data, setting, value, m
     with pytest.raises(ValueError, match=re.escape(f"{message} (the range of its slider), "
                                                    f"got {value}")):
         W.training_dashboard(*data, **{setting: value})
+
+
+def test_dashboard_refuses_what_would_fail_only_when_train_is_pressed(data, monkeypatch):
+    # from the Train button an error reaches only the kernel's log: refused when built
+    with pytest.raises(ValueError, match="weight_init_std must be a finite number of at "
+                                         "least 0, got nan"):
+        W.training_dashboard(*data, weight_init_std=float("nan"))
+    x, t, xt, tt = data
+    with pytest.raises(ValueError, match="at least 2 classes; the labels given make 1"):
+        W.training_dashboard(x, np.zeros_like(t), xt, np.zeros_like(tt))
+    # and whatever still fails in start() is shown in the status, not lost
+    d = W.training_dashboard(*data, iters_num=100)
+    from bpcourse import training_widgets
+
+    def broken(*args, **kwargs):
+        raise MemoryError("no room for the weights")
+
+    monkeypatch.setattr(training_widgets, "TwoLayerNet", broken)
+    d.train_button.click()
+    assert "Training failed: MemoryError(&#x27;no room for the weights&#x27;)" in d.status.value
+    assert d.progress.bar_style == "danger" and not d.train_button.disabled
 
 
 def test_dashboard_takes_the_ends_of_its_sliders_and_refuses_a_batch_of_nothing(data):

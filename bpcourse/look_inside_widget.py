@@ -62,7 +62,8 @@ class LookInside(Explorer):
         """Move ``index`` to the next test digit the network gets wrong (wrapping round)."""
         wrong = E.mistakes(self.view_network, *self.data)[0]
         if len(wrong) == 0:
-            self.readout.value = "The network gets every one of these digits right."
+            self.readout.value = readout_html("The network gets every one of these digits "
+                                              "right.")
             return
         later = wrong[wrong > self.index.value]
         self.index.value = int(later[0] if len(later) else wrong[0])
