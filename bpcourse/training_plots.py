@@ -123,11 +123,11 @@ class TrainingPlot:
         self.ax_acc.set_title(f"accuracy{subset}")
         lines = []
         if history.test_acc:  # measured once an epoch, so say when
-            lines.append(f"at iteration {history.measured_at[-1]}:\n"
+            lines.append(f"at iteration {history.measured_at[-1]:,}:\n"
                          f"train {history.train_acc[-1]:.3f}, test {history.test_acc[-1]:.3f}")
         measured_last = bool(history.measured_at) and history.measured_at[-1] == len(loss) - 1
         if final_test is not None and not measured_last:  # stopped between two epochs
-            lines.append(f"after iteration {len(loss) - 1}:\ntest {final_test:.3f}")
+            lines.append(f"after iteration {len(loss) - 1:,}:\ntest {final_test:.3f}")
         self.acc_text.set_text("\n".join(lines))
         self._place_legends(history, right, top, low)
         return self

@@ -95,14 +95,16 @@ class TrainingDashboard(widgets.VBox):
                                            style=WIDE, layout={"width": "16em"})
         self.iters = widgets.IntSlider(value=iters_num, min=ITERATIONS[0], max=ITERATIONS[1],
                                        step=100, description="iterations", style=WIDE,
-                                       layout=SLIDER_LAYOUT)
+                                       readout_format=",d", layout=SLIDER_LAYOUT)
         self.train_button = widgets.Button(description="Train", icon="play",
                                            button_style="success")
         self.stop_button = widgets.Button(description="Stop", icon="stop",
                                           button_style="danger", disabled=True)
         self.progress = widgets.IntProgress(value=0, min=0, max=iters_num,
                                             description="iteration", style=WIDE)
-        self.status = widgets.HTML("Choose the settings and press <b>Train</b>.")
+        # two lines high from the start, so the plots below do not jump as the text grows
+        self.status = widgets.HTML(readout_html("Choose the settings and press <b>Train</b>."),
+                                   layout={"min_height": "2.8em"})
         self.note = widgets.HTML()
         self.plot, self.image = TrainingPlot(), image_widget()
         shape = E.image_shape(E.image_pixels(x_test))
@@ -167,7 +169,7 @@ class TrainingDashboard(widgets.VBox):
         # draw the empty axes of this run now, so every frame during training is a cheap blit
         self.plot.update(TrainingHistory(), self.iters.value, self.training.eval_size)
         self.image.value = self.plot.render_png(DPI)
-        self.status.value = "Training…"
+        self.status.value = readout_html("Training…")
         self._describe_evaluation(self.batch_size.value)
         self._set_running(True)
         return self.training.start()
@@ -188,7 +190,7 @@ class TrainingDashboard(widgets.VBox):
         """Stop after the current iteration; the network keeps what it has learned."""
         with self._status_lock:  # a run that has already ended keeps its final status
             if self.running and not self.training.done:
-                self.status.value = "Stopping…"
+                self.status.value = readout_html("Stopping…")
                 self.training.stop()
 
     def wait(self, timeout=None):
@@ -221,7 +223,9 @@ class TrainingDashboard(widgets.VBox):
             if run.error is not None:
                 raise run.error
             self.history = run.history
-            self._on_progress(run)
+            # the bar only: the status gets the final words below, and a measurement the
+            # progress line would call an epoch late may be only a few iterations old
+            self.progress.value = run.iteration + 1
             x_test, t_test = self.data[2:]
             self.mistakes_plot.show_mistakes(self.network, x_test, t_test)
             self.mistakes_image.value = png_bytes(self.mistakes_plot.fig, DPI)

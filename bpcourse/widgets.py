@@ -74,9 +74,11 @@ SLIDER_RANGE = "the range of its slider"
 def image_widget():
     """An Image for a figure's PNG, shrunk to fit a narrow notebook, never stretched."""
     # align_self: in a VBox, flex stretched the picture to the box's width (1043 px drawn
-    # 1081 px wide, and taller with it), so an explorer no longer fitted a 1280 x 800 screen
+    # 1081 px wide, and taller with it), so an explorer no longer fitted a 1280 x 800 screen;
+    # margin 0: the default 2 px beside a picture shrunk to 100% made a horizontal scrollbar
     return widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto",
-                                                             align_self="flex-start"))
+                                                             align_self="flex-start",
+                                                             margin="0"))
 
 
 # JupyterLab gives a widget's HTML a 28 px line height and table cells 1 px of padding: a
@@ -157,6 +159,9 @@ class ShoppingExplorer(Explorer):
         controls = widgets.HBox([widgets.VBox([self.apple, self.apple_num, self.tax]),
                                  widgets.VBox([self.orange, self.orange_num])])
         self._finish(controls, self.sliders.values())
+        # at most 860 px wide, so sliders, graph and table fit a 1280 x 800 screen together
+        # (drawn 1043 px wide, the graph needs 473 px of height)
+        self.image.layout.max_width = "min(100%, 860px)"
 
     def values(self):
         return {name: slider.value for name, slider in self.sliders.items()}
@@ -198,13 +203,17 @@ class ActivationExplorer(Explorer):
 
     def __init__(self, name="ReLU", x=1.0, dout=1.0):
         E.activation_class(name)  # an unknown name: the KeyError that lists the known ones
-        self.kind = widgets.ToggleButtons(options=list(E.ACTIVATIONS), value=name,
-                                          description="layer", style=WIDE)
+        self.kind = widgets.ToggleButtons(options=list(E.ACTIVATIONS), value=name)
         self.x = _slider(widgets.FloatSlider, x, -6.0, 6.0, 0.1, "input x", "x")
         self.dout = _slider(widgets.FloatSlider, dout, -2.0, 2.0, 0.1, "upstream dout", "dout")
         self.plot = ActivationPlot()
         self.point = None
-        controls = widgets.VBox([self.kind, widgets.HBox([self.x, self.dout])])
+        # ToggleButtons put their own description above the buttons in JupyterLab, left
+        # aligned: a label of the sliders' width, right aligned, keeps it on their line
+        label = widgets.HTML("<div style='text-align: right; padding-right: 8px'>layer</div>",
+                             layout={"width": WIDE["description_width"]})
+        controls = widgets.VBox([widgets.HBox([label, self.kind], layout={"align_items": "center"}),
+                                 widgets.HBox([self.x, self.dout])])
         self._finish(controls, [self.kind, self.x, self.dout])
 
     def update(self):

@@ -255,9 +255,12 @@ def test_dashboard_texts_write_large_counts_as_the_course_does():
 
 
 def test_pictures_keep_their_own_size_in_a_wider_box():
-    # flex stretched them to the box's width (and height with it) without align_self
-    layout = W.shopping_explorer().image.layout
-    assert layout.align_self == "flex-start" and layout.max_width == "100%"
+    # flex stretched them to the box's width (and height with it) without align_self; a
+    # margin beside a picture shrunk to 100% made a horizontal scrollbar
+    layout = W.activation_explorer().image.layout
+    assert (layout.align_self, layout.margin, layout.max_width) == ("flex-start", "0", "100%")
+    # the shopping graph, 1043 px drawn, at most 860 so the explorer fits 1280 x 800
+    assert W.shopping_explorer().image.layout.max_width == "min(100%, 860px)"
 
 
 def test_dashboard_before_its_first_run_follows_the_settings_and_after_it_shows_the_run(data):
@@ -310,6 +313,12 @@ def test_dashboard_trains_in_the_background_and_shows_curves_and_mistakes(data):
     assert "after iteration" not in d.plot.acc_text.get_text()
     assert d.image.value != empty_curves and d.mistakes_image.value != empty_grid
     assert d.mistakes_plot.n_wrong == round((1 - accuracy) * len(data[2]))
+    # the end of a run writes its final words only: no progress line in between, which
+    # would call a measurement taken a few iterations before a Stop "one epoch late"
+    seen, d.status.value = [], "Stopping…"  # (the progress line is on show from above)
+    d.status.observe(lambda change: seen.append(plain_text(change.new)), names="value")
+    d._on_done(d.training)
+    assert len(seen) == 1 and seen[0].startswith("Done: 200 iterations"), seen
 
 
 def test_dashboard_stop_button_stops_cleanly_and_keeps_the_network(data):
@@ -332,7 +341,7 @@ def test_dashboard_stop_button_stops_cleanly_and_keeps_the_network(data):
     stopped_at = len(d.history.loss) - 1
     # a stop that lands on an epoch's own measurement shows that one, not a second line
     when = "at" if d.history.measured_at[-1] == stopped_at else "after"
-    assert f"{when} iteration {stopped_at}:" in d.plot.acc_text.get_text()
+    assert f"{when} iteration {stopped_at:,}:" in d.plot.acc_text.get_text()
     assert f"test {final:.3f}" in d.plot.acc_text.get_text()
     # the network is usable and trained: its first weights moved from their start
     start = TwoLayerNet(64, 10, 3, rng=0, dtype=np.float64).params["W1"]
@@ -362,7 +371,8 @@ def test_dashboard_settings_reach_the_run_and_stop_says_so(data):
     finally:
         d.stop()
         assert d.wait(60)
-    assert "Stopping…" in seen and plain_text(seen[-1]).startswith("Stopped after")
+    assert "Stopping…" in map(plain_text, seen)
+    assert plain_text(seen[-1]).startswith("Stopped after")
     # a count, and the plot's iteration numbers, which start at 0
     count, last = re.match(r"Stopped after ([\d,]+) iterations?, 0 to ([\d,]+), in ",
                            plain_text(seen[-1])).groups()
