@@ -78,6 +78,8 @@ class TrainingPlot:
         self.acc_text.set_in_layout(False)
         self.ax_loss.set(xlabel="iteration", ylabel="cross-entropy loss", ylim=(0, 2.5),
                          title="loss")
+        for ax in (self.ax_loss, self.ax_acc):  # 10,000 as the texts beside it write it
+            ax.xaxis.set_major_formatter(lambda value, _: f"{value:,.0f}")
         self.ax_acc.set(xlabel="iteration", ylabel="accuracy", ylim=(0, 1.02),
                         title="accuracy")
         for ax in (self.ax_loss, self.ax_acc):

@@ -98,9 +98,9 @@ def readout_html(body):
 def readout_table(header, rows, numbers=()):
     """An HTML table for a readout: ``header`` and each of ``rows`` are lists of cells
     (HTML); the columns whose indices are in ``numbers`` are aligned right (lessons 2, 3)."""
-    def cells(tag, values):
+    def cells(tag, values):  # (headers are centred unless told)
         return "".join(
-            f"<{tag} style='{CELL_STYLE}{'; text-align: right' if i in numbers else ''}'>"
+            f"<{tag} style='{CELL_STYLE}; text-align: {'right' if i in numbers else 'left'}'>"
             f"{value}</{tag}>" for i, value in enumerate(values))
 
     body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
@@ -210,7 +210,8 @@ class ActivationExplorer(Explorer):
         self.point = None
         # ToggleButtons put their own description above the buttons in JupyterLab, left
         # aligned: a label of the sliders' width, right aligned, keeps it on their line
-        label = widgets.HTML("<div style='text-align: right; padding-right: 8px'>layer</div>",
+        # (the slider labels' gap comes from their margin, which this box has as well)
+        label = widgets.HTML("<div style='text-align: right'>layer</div>",
                              layout={"width": WIDE["description_width"]})
         controls = widgets.VBox([widgets.HBox([label, self.kind], layout={"align_items": "center"}),
                                  widgets.HBox([self.x, self.dout])])

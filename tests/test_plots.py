@@ -110,6 +110,14 @@ def test_accuracy_readout_names_train_and_test_right():
     assert "train 0.950, test 0.900" in p.acc_text.get_text()
 
 
+def test_iteration_axes_write_thousands_as_the_texts_do():
+    p = TrainingPlot().update(_history(12000), 12000)
+    p.fig.canvas.draw()  # tick labels are made when drawn
+    for ax in (p.ax_loss, p.ax_acc):
+        labels = [label.get_text() for label in ax.get_xticklabels()]
+        assert "10,000" in labels and "10000" not in labels, labels
+
+
 @pytest.fixture(scope="module")
 def net_data():
     xt, tt = blobs(96, seed=1)

@@ -135,8 +135,8 @@ def test_explorer_readouts_give_each_row_and_gradient_its_own_number():
     # the numbers' columns aligned right, so their digits line up; the names' left
     number_cell = re.search(r"<td style='([^']*)'><b>2.2</b>", shop.readout.value).group(1)
     assert "text-align: right" in number_cell and "line-height: 1.4" in shop.readout.value
-    assert "text-align" not in re.search(r"<td style='([^']*)'>∂price/∂apple<",
-                                         shop.readout.value).group(1)
+    assert "text-align: left" in re.search(r"<td style='([^']*)'>∂price/∂apple<",
+                                           shop.readout.value).group(1)
     activation = W.activation_explorer("Sigmoid", x=0.0, dout=2.0)
     assert "= dout 2 × local gradient 0.25" in activation.readout.value  # sigmoid'(0) = 1/4
     # sliders redraw while they are dragged, not only when they are let go
