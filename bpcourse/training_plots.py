@@ -78,12 +78,11 @@ class TrainingPlot:
         self.acc_text.set_in_layout(False)
         self.ax_loss.set(xlabel="iteration", ylabel="cross-entropy loss", ylim=(0, 2.5),
                          title="loss")
-        for ax in (self.ax_loss, self.ax_acc):  # 10,000 as the texts beside it write it
-            ax.xaxis.set_major_formatter(lambda value, _: f"{value:,.0f}")
         self.ax_acc.set(xlabel="iteration", ylabel="accuracy", ylim=(0, 1.02),
                         title="accuracy")
         for ax in (self.ax_loss, self.ax_acc):
             ax.grid(alpha=0.3)
+            ax.xaxis.set_major_formatter(lambda value, _: f"{value:,.0f}")  # 10,000, as the texts
         # what changes from frame to frame; the legends stay in the background, placed by
         # update where the curves are not (see _place_legends)
         self.dynamic = [self.loss_line, self.smooth_line, self.train_line, self.test_line,
