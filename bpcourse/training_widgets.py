@@ -103,8 +103,8 @@ class TrainingDashboard(widgets.VBox):
         self.progress = widgets.IntProgress(value=0, min=0, max=iters_num,
                                             description="iteration", style=WIDE)
         # two lines high from the start, so the plots below do not jump as the text grows
-        self.status = widgets.HTML(readout_html("Choose the settings and press <b>Train</b>."),
-                                   layout={"min_height": "2.8em"})
+        self.status = widgets.HTML(layout={"min_height": "2.8em"})
+        self._set_status("Choose the settings and press <b>Train</b>.")
         self.note = widgets.HTML()
         self.plot, self.image = TrainingPlot(), image_widget()
         shape = E.image_shape(E.image_pixels(x_test))
@@ -169,10 +169,14 @@ class TrainingDashboard(widgets.VBox):
         # draw the empty axes of this run now, so every frame during training is a cheap blit
         self.plot.update(TrainingHistory(), self.iters.value, self.training.eval_size)
         self.image.value = self.plot.render_png(DPI)
-        self.status.value = readout_html("Training…")
+        self._set_status("Training…")
         self._describe_evaluation(self.batch_size.value)
         self._set_running(True)
         return self.training.start()
+
+    def _set_status(self, text):
+        # every status through here: the readout's line height, whatever the text
+        self.status.value = readout_html(text)
 
     def _press_train(self):
         try:
@@ -182,15 +186,15 @@ class TrainingDashboard(widgets.VBox):
 
     def _show_failure(self, exc):
         with self._status_lock:
-            self.status.value = readout_html(f"<span style='color:#B00000'>Training failed: "
-                                             f"{html.escape(repr(exc))}</span>")
+            self._set_status(f"<span style='color:#B00000'>Training failed: "
+                             f"{html.escape(repr(exc))}</span>")
         self.progress.bar_style = "danger"
 
     def stop(self):
         """Stop after the current iteration; the network keeps what it has learned."""
         with self._status_lock:  # a run that has already ended keeps its final status
             if self.running and not self.training.done:
-                self.status.value = readout_html("Stopping…")
+                self._set_status("Stopping…")
                 self.training.stop()
 
     def wait(self, timeout=None):
@@ -212,7 +216,7 @@ class TrainingDashboard(widgets.VBox):
             text += (f" · train accuracy {h.train_acc[-1]:.3f}{subset}, test accuracy "
                      f"{h.test_acc[-1]:.3f} (at iteration {h.measured_at[-1]:,}, shown one "
                      "epoch late)")
-        self.status.value = readout_html(text)
+        self._set_status(text)
 
     def _on_plot(self, run):
         self.plot.update(run.history, run.iters_num, run.eval_size)
@@ -239,7 +243,7 @@ class TrainingDashboard(widgets.VBox):
             how = (f"Stopped after {done}; the network keeps what it learned"
                    if run.history.stopped else f"Done: {done}")
             with self._status_lock:
-                self.status.value = readout_html(
+                self._set_status(
                     f"{how}. Test accuracy on all {len(x_test):,} test images: "
                     f"<b>{accuracy:.4f}</b>.")
             self.progress.bar_style = "warning" if run.history.stopped else "success"
