@@ -19,6 +19,7 @@ import io
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 from PIL import Image  # matplotlib's own dependency for writing PNG
 
 from bpcourse import explorers as E
@@ -128,6 +129,10 @@ class ActivationPlot:
         self.backward_text = self.ax_d.text(
             0.03, 0.96, "", transform=self.ax_d.transAxes, va="top", fontsize="small",
             bbox=dict(boxstyle="round", fc="white", ec="#999999"))
+        # one number of decimals per panel for both layers (ReLU's 1 would be 1.0 for the
+        # sigmoid): labels as wide, so the panels stay put when the learner switches
+        self.ax_f.yaxis.set_major_formatter(StrMethodFormatter("{x:.1f}"))
+        self.ax_d.yaxis.set_major_formatter(StrMethodFormatter("{x:.2f}"))
         for ax in (self.ax_f, self.ax_d):
             ax.axhline(0, color="#999999", lw=0.8)
             ax.axvline(0, color="#999999", lw=0.8)

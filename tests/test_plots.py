@@ -14,7 +14,12 @@ from bpcourse import TwoLayerNet
 from bpcourse import explorers as E
 from bpcourse import graph as G
 from bpcourse.drawing import BACKWARD_COLOR, FORWARD_COLOR, plan_graph
-from bpcourse.explorer_plots import ActivationPlot, NumericalGradientPlot, ShoppingPlot
+from bpcourse.explorer_plots import (
+    ActivationPlot,
+    NumericalGradientPlot,
+    ShoppingPlot,
+    agg_canvas,
+)
 from bpcourse.training import TrainingHistory
 from bpcourse.training_plots import (
     MAX_POINTS,
@@ -70,6 +75,20 @@ def test_activation_plot_colours_slope_and_marker():
     # ReLU's derivative just left of 0 is 0, right of it 1: steps-pre puts the jump at x_i
     xs, d = p.d_curve.get_data()
     assert d[xs < 0].max() == 0 and d[xs > 0].min() == 1
+
+
+def test_activation_panels_stay_put_when_the_layer_changes():
+    # constrained layout makes room for the widest tick label: "6" against "1.0" moved
+    # both panels about 12 pixels each time a learner switched layers
+    p = ActivationPlot()
+    boxes = []
+    for name in ("ReLU", "Sigmoid", "ReLU"):
+        p.update(E.activation_point(name, 1.0, 1.0))
+        agg_canvas(p.fig, 100).draw()
+        boxes.append([ax.get_position().bounds for ax in (p.ax_f, p.ax_d)])
+    # to well under a pixel (the figure is 1100 pixels wide at 100 dpi)
+    np.testing.assert_allclose(boxes[1], boxes[0], atol=1e-4)
+    np.testing.assert_allclose(boxes[2], boxes[0], atol=1e-4)
 
 
 def test_numerical_gradient_plot_keeps_forward_and_central_apart():
