@@ -8,7 +8,8 @@ MNIST training images, as the notebook does: ``gradient_check(..., method="batch
 ratio, the largest entry-by-entry difference between the two numerical gradients, and the
 mean absolute differences each method reports (the numbers the notebook prints).
 ``--table-rows`` prints only markdown rows, for benchmarks/bench_train.py's table.
-The data comes from ``--data-dir`` or $BPCOURSE_DATA; nothing is downloaded.
+The data comes from ``--data-dir``, $BPCOURSE_DATA or the user cache that
+``python -m bpcourse.datasets`` fills; nothing is downloaded.
 This is a benchmark to run by hand, not a timed test.
 """
 
@@ -37,10 +38,11 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--table-rows", action="store_true")
     args = parser.parse_args(argv)
-    if not args.data_dir:
-        parser.error("give --data-dir or set BPCOURSE_DATA to a folder with the four .gz files")
-    datasets.MIRRORS = []
-    (x_train, t_train), _ = datasets.load_mnist(normalize=True, data_dir=args.data_dir)
+    datasets.MIRRORS = []  # a benchmark that downloads would measure the network
+    try:
+        (x_train, t_train), _ = datasets.load_mnist(normalize=True, data_dir=args.data_dir)
+    except datasets.MnistError as exc:
+        parser.error(f"no MNIST to measure with (a benchmark never downloads it):\n{exc}")
     x, t = x_train[:3].astype(np.float64), t_train[:3]
     network = TwoLayerNet(784, 50, 10, rng=0)
     size = sum(p.size for p in network.params.values())

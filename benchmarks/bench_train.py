@@ -15,7 +15,8 @@ they use their own thread choice, and the course's, which run as a learner's wou
 no thread variables set (``train`` itself asks BLAS for one thread); the notebooks under
 --nbval-time always get one thread from notebooks/conftest.py.
 benchmarks/README.md says what each row means and why one thread.
-The data comes from ``--data-dir`` or $BPCOURSE_DATA; nothing is downloaded.
+The data comes from ``--data-dir``, $BPCOURSE_DATA or the user cache that
+``python -m bpcourse.datasets`` fills; nothing is downloaded.
 This is a benchmark to run by hand, not a timed test.
 """
 
@@ -138,7 +139,7 @@ def measure(args, runs):
     results = {label: [] for label, *_ in runs}
     for _ in range(args.runs):  # interleaved, so a busy spell hits every trainer alike
         for label, kind, unset, threads in runs:
-            out = run(args, __file__, "--worker", kind, "--data-dir", args.data_dir,
+            out = run(args, __file__, "--worker", kind, *data_option(args),
                       "--threads", threads, unset=unset, threads=threads)
             results[label].append(json.loads(out.splitlines()[-1]))
     return {label: {**min(rs, key=lambda r: r["seconds"]),
@@ -146,6 +147,22 @@ def measure(args, runs):
                     "peak": max(r["peak"] for r in rs),
                     "baseline_peak": max(r["baseline_peak"] for r in rs)}
             for label, rs in results.items()}
+
+
+def data_option(args):
+    """The --data-dir to pass on, if given; else the children look where load_mnist does."""
+    return ["--data-dir", args.data_dir] if args.data_dir else []
+
+
+def require_mnist(parser, data_dir):
+    """Stop with load_mnist's own advice, before any timing, if MNIST is not on disk."""
+    from bpcourse import datasets
+
+    datasets.MIRRORS = []
+    try:
+        datasets.load_mnist(data_dir=data_dir)
+    except datasets.MnistError as exc:
+        parser.error(f"no MNIST to measure with (a benchmark never downloads it):\n{exc}")
 
 
 def import_seconds(args, statement, repeats=7):
@@ -194,10 +211,9 @@ def main(argv=None):
     parser.add_argument("--worker", choices=["course", "reference", "torch"],
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if not args.data_dir:
-        parser.error("give --data-dir or set BPCOURSE_DATA to a folder with the four .gz files")
     if args.worker:
         return worker(args.worker, args.data_dir, args.threads)
+    require_mnist(parser, args.data_dir)
 
     load = os.getloadavg()[0]
     print(f"{os.cpu_count()} cores, load average {load:.1f} at start"
@@ -251,7 +267,7 @@ def main(argv=None):
     print_targets(rows, runs)
 
     print("\n| other | time | note |\n|---|---:|---|")
-    print(run(args, str(ROOT / "benchmarks" / "bench_gradcheck.py"), "--data-dir", args.data_dir,
+    print(run(args, str(ROOT / "benchmarks" / "bench_gradcheck.py"), *data_option(args),
               "--table-rows").rstrip())
     bare = import_seconds(args, "import bpcourse")
     used = import_seconds(args, "import bpcourse; bpcourse.TwoLayerNet")
