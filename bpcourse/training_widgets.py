@@ -142,10 +142,11 @@ class TrainingDashboard(widgets.VBox):
         subset = (f"a fixed subset of {self.eval_size:,} of the {n:,} training images (all of "
                   f"them would cost a few hundred training steps every epoch)"
                   if n > self.eval_size else f"all {n:,} training images")
+        epoch = max(n // batch_size, 1)
+        every = "every iteration" if epoch == 1 else f"every {epoch:,} iterations"
         self.note.value = readout_html(
-            f"<small>Accuracy is measured once an epoch, every {max(n // batch_size, 1):,} "
-            f"iterations ({n:,} images ÷ batch size {batch_size}), on {subset} and on all "
-            f"{len(x_test):,} test images.</small>")
+            f"<small>Accuracy is measured once an epoch, {every} ({n:,} images ÷ batch size "
+            f"{batch_size}), on {subset} and on all {len(x_test):,} test images.</small>")
 
     @property
     def running(self):

@@ -1,5 +1,6 @@
 """The numbers behind the widgets (bpcourse.explorers, training_run) and their figures."""
 
+import inspect
 import subprocess
 import sys
 import threading
@@ -325,6 +326,9 @@ def test_training_run_keeps_no_subset_of_all_the_data_and_a_fixed_one_of_more():
     x, t = blobs(100)
     small = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, eval_size=100, iters_num=3)
     assert small.eval_size is None and small.eval_indices is None  # "on 100 images" is all
+    # without iters_num, the run reports the number train() will do
+    default = inspect.signature(training_run.train).parameters["iters_num"].default
+    assert TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t).iters_num == default
     run = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, eval_size=50, iters_num=3,
                       seed=7)
     # the subset does not follow the training seed: the same settings, the same images
@@ -411,6 +415,7 @@ def test_training_run_prints_nothing_and_measures_on_its_subset(capsys, monkeypa
     history = run.run()
     assert run.error is None and capsys.readouterr().out == ""
     assert len(history.loss) == 20 and run.iteration == 19
+    assert run.cpu_seconds > 0  # what the benchmark reads
     calls = []
     monkeypatch.setattr(training_run, "train", lambda *args, **kwargs: calls.append(kwargs))
     run = TrainingRun(TwoLayerNet(64, 4, 3, rng=0), x, t, x, t, eval_size=100, iters_num=3)

@@ -59,6 +59,9 @@ def text_colors(ax, text):
         (200, None, "200"),
         (1.5e-7, None, "1.500e−07"),
         (0.00025, None, "0.00025"),  # down to 1e-4 in positional notation
+        (1e-4, None, "0.0001"),
+        (1e6, None, "1.000e+06"),  # below 1e6
+        (None, None, "?"),  # a graph's value before it is run
         (np.array([1.0, 2.0, 3.0, 4.0]), None, "[1, 2, 3, 4]"),  # up to 4 numbers listed
         (220.00000000000003, ".2f", "220.00"),
         (2.2, lambda v: f"{v} yen", "2.2 yen"),

@@ -29,6 +29,7 @@ from bpcourse.training_plots import (
     LookInsidePlot,
     MistakesPlot,
     TrainingPlot,
+    accuracy_floor,
 )
 
 
@@ -175,3 +176,68 @@ def test_backward_mode_has_a_backward_legend_and_plain_grey_edges():
     assert len(legend) == 1 and legend[0].startswith("backward")
     edges = [i for i in items if i[0] == "arrow" and i[6] == "edge"]
     assert edges and all(i[3] == "-" for i in edges)
+
+
+def test_accuracy_axis_never_starts_below_zero():
+    collapsed = TrainingHistory(measured_at=[0, 100], train_acc=[0.1, 0.01], test_acc=[0.1, 0.0])
+    assert accuracy_floor(collapsed) == 0.0
+
+
+def test_first_measurement_is_left_out_if_either_accuracy_lies_below_a_raised_floor():
+    h = TrainingHistory(loss=[1.0] * 1200, measured_at=[0, 600, 1200],
+                        train_acc=[0.85, 0.9, 0.93], test_acc=[0.5, 0.91, 0.92])
+    p = TrainingPlot().update(h, 1200)
+    low = p.ax_acc.get_ylim()[0]
+    assert low > 0.5  # the first test accuracy is below the axis: not drawn off it
+    assert min(p.test_line.get_ydata()) >= low and min(p.train_line.get_ydata()) >= low
+
+
+def test_loss_axis_stays_put_below_2_5_and_leaves_room_above_a_diverging_loss():
+    tops = {TrainingPlot().update(TrainingHistory(loss=list(np.linspace(start, 0.1, 100))),
+                                  100).ax_loss.get_ylim()[1] for start in (2.3, 1.5)}
+    assert len(tops) == 1  # the same axis whatever the curve below it (blitting keeps it)
+    diverged = TrainingHistory(loss=[2.0, 5.0, 40.0, float("inf")])  # overflowed at the end
+    top = TrainingPlot().update(diverged, 4).ax_loss.get_ylim()[1]
+    assert 40 < top < np.inf  # the highest finite loss is not on the frame
+
+
+def test_accuracy_texts_write_thousands_with_commas():
+    h = TrainingHistory(loss=[1.0] * 12001, measured_at=[0, 10000], train_acc=[0.2, 0.9],
+                        test_acc=[0.2, 0.9])
+    text = TrainingPlot().update(h, 20000, final_test=0.91).acc_text.get_text()
+    assert "at iteration 10,000:" in text and "after iteration 12,000:" in text
+
+
+def test_accuracy_legend_moves_off_curves_low_on_a_raised_axis():
+    epochs = list(range(0, 1000, 100))
+    h = TrainingHistory(loss=[0.3] * 1000, measured_at=epochs, train_acc=[0.83] * 10,
+                        test_acc=[0.83] * 10)
+    p = TrainingPlot().update(h, 1000)
+    low, high = p.ax_acc.get_ylim()
+    assert (0.83 - low) / (high - low) < 0.3  # in the bottom of the zoomed axis ...
+    assert p.legend_locs[1] == "upper right"  # ... so the legend goes to the top
+
+
+def test_mistakes_grid_counts_what_it_shows_and_hides_an_earlier_runs_digits(net_data):
+    net, xt, tt = net_data
+    assert len(E.mistakes(net, xt, tt)[0]) > 6
+    p = MistakesPlot(2, 3, (8, 8)).show_mistakes(net, xt, tt)
+    assert "the first 6," in p.title.get_text()
+    p.update(np.zeros((2, 8, 8)), [1, 2], [0, 0], 2, 96)  # a later run, 2 mistakes in all
+    assert [ax.get_visible() for ax in p.axes] == [True, True, False, False, False, False]
+
+
+def test_look_inside_shows_a_right_answer_green_outlines_the_prediction_and_keeps_ink_scale(
+        net_data):
+    net, xt, tt = net_data
+    right = np.setdiff1d(np.arange(len(xt)), E.mistakes(net, xt, tt)[0])
+    view = E.look_inside_values(net, xt, tt, int(right[0]))
+    p = LookInsidePlot((8, 8), 3).update(view)
+    assert to_hex(p.bars[view.label].get_facecolor()) == TEST_COLOR.lower()
+    assert [bar.get_linewidth() > 0 for bar in p.bars] == [k == view.predicted for k in range(3)]
+    assert p.image.get_clim() == (0.0, 1.0)  # the same ink scale for every digit
+
+
+def test_legends_judge_the_curve_on_their_side_the_right_40_percent():
+    loss = [0.1] * 600 + [2.0] * 400  # high (above 0.7 of the 2.5 axis) in the right 40% only
+    assert TrainingPlot().update(TrainingHistory(loss=loss), 1000).legend_locs[0] == "lower right"

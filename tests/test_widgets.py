@@ -305,6 +305,8 @@ def test_dashboard_trains_in_the_background_and_shows_curves_and_mistakes(data):
     assert "every 15 iterations (300 images ÷ batch size 20)" in d.note.value
     d._on_progress(d.training)  # the status line while training: it names the subset too
     assert "train accuracy" in d.status.value and "(on 100 images)" in d.status.value
+    d._on_plot(d.training)  # so does the plot's title while training
+    assert "100-image subset" in d.plot.ax_acc.get_title()
     # a measurement reaches the history when the next starts: the status says it is late
     assert f"(at iteration {d.history.measured_at[-1]}, shown one epoch late)" \
         in d.status.value
@@ -439,6 +441,8 @@ def test_look_inside_follows_the_index_and_jumps_to_mistakes(data):
     wrong = E.mistakes(net, xt, tt)[0]
     assert w.index.value == wrong[wrong > 5][0]
     assert w.view.predicted != w.view.label and "wrong" in w.readout.value
+    # the probability of what it says, not of the label
+    assert f"probability {w.view.probs[w.view.predicted]:.3f}" in w.readout.value
 
 
 def test_next_mistake_wraps_round_to_the_first_and_leaves_training_alone(data):
@@ -644,6 +648,7 @@ def test_look_inside_counts_a_negative_index_from_the_end_and_refuses_one_off_th
     xt, tt = data[2], data[3]  # 96 digits
     net = TwoLayerNet(64, 6, 3, weight_init_std=1.0, rng=5)
     assert W.look_inside(net, xt, tt, index=-1).view.index == 95
+    assert W.look_inside(net, xt, tt).index.max == 95  # the slider stops at the last digit
     assert W.look_inside(net, xt, tt, index=-96).view.index == 0
     for index in (96, -97, 2.5):
         with pytest.raises(ValueError, match=re.escape(
@@ -681,6 +686,7 @@ def test_dashboard_refuses_what_would_fail_only_when_train_is_pressed(data, monk
     monkeypatch.setattr(training_widgets, "TwoLayerNet", broken)
     d.train_button.click()
     assert "Training failed: MemoryError(&#x27;no room for the weights&#x27;)" in d.status.value
+    assert "color:#B00000" in d.status.value  # in red, as an error
     assert d.progress.bar_style == "danger" and not d.train_button.disabled
 
 
@@ -716,3 +722,105 @@ def test_lesson6_helpers_take_lists_as_train_does_and_name_a_missing_history(dat
     assert "#3" in look_inside_figure(net, xt, tt, 3).axes[0].get_title()
     w = W.look_inside(net, xt, tt, index=3)
     assert w.view.index == 3 and w.view.label == tt[3]
+
+
+# --- pinned by a mutation sweep -------------------------------------------------------------
+
+
+def test_dashboard_counts_the_classes_of_both_label_sets_and_trains_integer_images_in_float64(
+        data):
+    x, t, xt, tt = data
+    # the training labels miss class 2, the test labels have it; uint8 pixels as stored
+    d = W.training_dashboard((255 * x).astype(np.uint8), t % 2, xt, tt)
+    assert d.num_classes == 3 and d.dtype == np.float64
+
+
+def test_dashboard_status_has_the_readouts_line_height_and_room_for_two_lines(data):
+    d = W.training_dashboard(*data)
+    assert W.READOUT_STYLE in d.status.value  # the first text too, not only later ones
+    line_height = float(W.READOUT_STYLE.split(":")[1])
+    assert float(d.status.layout.min_height.removesuffix("em")) >= 2 * line_height
+    # the iterations slider writes 12,000 as the texts do
+    assert format(12000, d.iters.readout_format) == "12,000"
+
+
+def test_dashboard_progress_line_counts_from_one_and_writes_thousands_with_commas(data):
+    from bpcourse.training import TrainingHistory
+
+    d = W.training_dashboard(*data, iters_num=20000)
+    history = TrainingHistory(loss=[0.5] * 12000, measured_at=[10000], train_acc=[0.9],
+                              test_acc=[0.91])
+    d._on_progress(SimpleNamespace(iteration=11999, iters_num=20000, eval_size=10000,
+                                   history=history))
+    assert d.progress.value == 12000
+    status = plain_text(d.status.value)
+    assert status.startswith("iteration 12,000 of 20,000 · loss 0.500")
+    assert "(on 10,000 images)" in status
+    assert "(at iteration 10,000, shown one epoch late)" in status
+
+
+def test_a_run_of_one_iteration_says_so_in_the_singular(data):
+    from bpcourse.training_run import TrainingRun
+
+    d = W.training_dashboard(*data, hidden_size=10, iters_num=100, batch_size=20)
+    d.network = TwoLayerNet(64, 10, 3, rng=0)  # as start() would make it
+    run = TrainingRun(d.network, *d.data, iters_num=1, batch_size=20)
+    run.run()
+    d._on_done(run)
+    assert plain_text(d.status.value).startswith("Done: 1 iteration, 0 to 0, in ")
+
+
+def test_a_batch_larger_than_the_data_is_an_epoch_of_one_iteration_in_the_note(data):
+    d = W.training_dashboard(*data, batch_size=500)  # 300 training images
+    assert "once an epoch, every iteration (300 images ÷ batch size 500)" in d.note.value
+
+
+def test_the_next_run_starts_from_its_own_settings(data):
+    d = W.training_dashboard(*data, hidden_size=10, iters_num=100, batch_size=20)
+    assert d.wait()  # no run yet: nothing to wait for
+    d.start()
+    assert d.wait(60)
+    d.iters.value, d.batch_size.value = 20000, 50
+    seen = []
+    d.status.observe(lambda change: seen.append(plain_text(change.new)), names="value")
+    d.start()
+    try:
+        assert d.progress.max == 20000 and d.history is None  # not the last run's
+        assert "(300 images ÷ batch size 50)" in d.note.value
+        assert seen[0] == "Training…"
+    finally:
+        d.stop()
+        assert d.wait(60)
+
+
+def test_readout_tables_align_every_number_right_under_headers_with_room_between_columns():
+    def is_number(cell):
+        try:
+            float(plain_text(cell).replace("−", "-"))
+        except ValueError:
+            return False
+        return True
+
+    for w in (W.shopping_explorer(), W.numerical_gradient_explorer()):
+        header, *rows = re.findall(r"<tr>(.*?)</tr>", w.readout.value)
+        assert header.count("<th ") == rows[0].count("<td ") == 4
+        for row in rows:
+            for style, cell in re.findall(r"<td style='([^']*)'>(.*?)</td>", row):
+                assert ("text-align: right" in style) == is_number(cell), (style, cell)
+                side = re.search(r"padding: \S+ ([\d.]+)", style).group(1)
+                assert float(side) > 0  # the columns do not touch
+
+
+def test_explorer_layout_pins_what_a_screen_shows():
+    from bpcourse.formatting import format_exponent
+
+    nudge = W.numerical_gradient_explorer()
+    # h in the text with as many digits as the slider's own readout (".1e")
+    digits = int(re.fullmatch(r"\.(\d)e", nudge.h.readout_format).group(1))
+    assert f"step h = <b>{format_exponent(nudge.h.value, digits)}</b>" in nudge.readout.value
+    shop, act = W.shopping_explorer(), W.activation_explorer()
+    assert shop.image.layout.height == "auto"  # a shrunk picture keeps its proportions
+    assert {s.layout.width for s in shop.sliders.values()} == {W.SLIDER_LAYOUT["width"]}
+    label = act.children[0].children[0].children[0]  # "layer", ending where "input x" does
+    assert label.layout.width == W.WIDE["description_width"]
+    assert "text-align: right" in label.value
