@@ -98,7 +98,7 @@ def readout_html(body):
 def readout_table(header, rows, numbers=()):
     """An HTML table for a readout: ``header`` and each of ``rows`` are lists of cells
     (HTML); the columns whose indices are in ``numbers`` are aligned right (lessons 2, 3)."""
-    def cells(tag, values):  # (headers are centred unless told)
+    def cells(tag, values):  # headers too: a browser centres <th> unless told
         return "".join(
             f"<{tag} style='{CELL_STYLE}; text-align: {'right' if i in numbers else 'left'}'>"
             f"{value}</{tag}>" for i, value in enumerate(values))
