@@ -216,7 +216,9 @@ def _draw_node(ax, node, p, fontsize, scale):
     else:
         r = _node_size(node)[0] / 2
         ax.add_patch(Circle(p, r, fc="white", ec=INK, lw=2 * scale, zorder=3))
-        size = fontsize + 4 if len(symbol) <= 3 else fontsize + 1
+        # one or two signs (+, ×, +1) read best large; a word such as exp or dot at that
+        # size touches the ring
+        size = fontsize + 4 if len(symbol) <= 2 else fontsize + 1
     ax.text(*p, symbol, ha="center", va="center", fontsize=size * scale, color=INK, zorder=4,
             weight="bold")
 

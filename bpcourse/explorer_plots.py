@@ -19,6 +19,7 @@ import io
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.ticker import StrMethodFormatter
 from PIL import Image  # matplotlib's own dependency for writing PNG
 
@@ -127,7 +128,7 @@ class ActivationPlot:
         (self.d_curve,) = self.ax_d.plot([], [], color=BACKWARD_COLOR, lw=2.2)
         (self.d_point,) = self.ax_d.plot([], [], "o", color=INK, ms=8)
         self.backward_text = self.ax_d.text(
-            0.03, 0.96, "", transform=self.ax_d.transAxes, va="top", fontsize="small",
+            0.03, 0.96, "", transform=self.ax_d.transAxes, va="top",
             bbox=dict(boxstyle="round", fc="white", ec="#999999"))
         # one number of decimals per panel for both layers (ReLU's 1 would be 1.0 for the
         # sigmoid): labels as wide, so the panels stay put when the learner switches
@@ -208,14 +209,22 @@ class NumericalGradientPlot:
                                  ("central", CENTRAL_DIFF_COLOR, "central difference")):
             (self.lines[key],) = ax.plot([], [], color=color, lw=2, label=text)
             (self.lines[key + "_guide"],) = ax.plot([], [], color=color, lw=1, ls="--")
-        (self.lines["rounding_guide"],) = ax.plot([], [], color="#777777", lw=1, ls="--",
-                                                  label="estimates (dashed)")
+        (self.lines["rounding_guide"],) = ax.plot([], [], color="#777777", lw=1, ls="--")
         self.h_line = ax.axvline(E.BOOK_H, color=INK, lw=1.2)
         self.markers = {
             key: ax.plot([], [], "o", color=self.lines[key].get_color(), mec=INK, ms=9,
                          zorder=5, clip_on=False)[0]  # whole even at h = 1e-12, the edge
             for key in ("forward", "central")}
-        self.legend = ax.legend(loc="upper center")  # where every curve stays low
+        # one entry for both truncation lines, drawn in both colours: each estimate has
+        # its method's colour, and only the rounding line is grey
+        lines = self.lines
+        self.legend = ax.legend(
+            [lines["forward"], lines["central"], (lines["forward_guide"], lines["central_guide"]),
+             lines["rounding_guide"]],
+            ["forward difference", "central difference", "estimate: truncation (dashed)",
+             "estimate: rounding (dashed)"],
+            handler_map={tuple: HandlerTuple(ndivide=None)},
+            loc="upper center")  # where every curve stays low
         self.note = ax.text(0.01, 0.98, "", transform=ax.transAxes, ha="left", va="top",
                             bbox=dict(boxstyle="round", fc="white", ec="#999999"))
         self.name = None

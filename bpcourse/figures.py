@@ -187,7 +187,7 @@ def softmax_with_loss():
     node.label = "y = softmax(a) = " + format_value(node.op.y, ".3f")
     for k in (1, 2, 3):
         a, t = g[f"a{k}"], g[f"t{k}"]
-        a.pos, t.pos = (0, 1.4 * (2 - k)), (5.5 + 1.2 * (k - 2), -3.6)
+        a.pos, t.pos = (0, 1.4 * (2 - k)), (5.5 + 1.5 * (k - 2), -3.6)
         edge = a.edges_out[0]
         edge.fwd_label = f"$a_{k}$ = {{}}"
         edge.bwd_label = lambda v, k=k: f"$y_{k} - t_{k}$ = {format_value(v, '.3f')}"

@@ -58,8 +58,9 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     Arguments that do not fit raise ValueError (TypeError for a setting that is not a
     number, or a callback that cannot be called) before the first update, as does an array
     of ``params`` that no layer holds (replaced instead of updated in place); so does a
-    ``gradient`` whose keys or shapes differ from those of ``params``, before that step
-    changes any parameter. A loss that is no longer finite (the scores overflowed: the
+    ``gradient`` whose keys differ from those of ``params`` (checked every step) or whose
+    shapes do (checked in the first step: they do not change), before that step changes
+    any parameter. A loss that is no longer finite (the scores overflowed: the
     weights have grown too large, most often from too large a learning rate) raises
     FloatingPointError, also before the update; so do weights left not finite by the last.
 

@@ -14,6 +14,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import imread
+from matplotlib.patches import Circle
 
 from bpcourse import figures
 from bpcourse import graph as G
@@ -154,6 +155,27 @@ def test_drawing_saves_a_png_headless():
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=50)
     assert buffer.getvalue().startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize("name", ["chain_rule.png", "sigmoid_graph.png", "affine_graph.png"])
+def test_node_symbols_stay_clear_of_their_circle(name):
+    # a word such as "exp" or "dot" drawn as large as a single sign touched the ring
+    fig = figures.FIGURES[name]()
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    checked = 0
+    for ax in fig.axes:
+        for circle in (p for p in ax.patches if isinstance(p, Circle)):
+            cx, cy = ax.transData.transform(circle.center)
+            radius = ax.transData.transform(circle.center + np.array([circle.radius, 0]))[0] - cx
+            for text in ax.texts:
+                if np.hypot(*(ax.transData.transform(text.get_position()) - (cx, cy))) > 1:
+                    continue
+                box = text.get_window_extent(renderer)
+                far = max(np.hypot(x - cx, y - cy) for x in (box.x0, box.x1)
+                          for y in (box.y0, box.y1))
+                assert far < 0.9 * radius, (name, text.get_text(), far / radius)
+                checked += 1
+    assert checked >= 2
 
 
 def _png_text(data, key):

@@ -8,6 +8,7 @@ and edges of the backward-only mode, which no course figure uses.
 import numpy as np
 import pytest
 from matplotlib.colors import to_hex
+from matplotlib.lines import Line2D
 from synthetic_data import blobs
 
 from bpcourse import TwoLayerNet
@@ -104,6 +105,21 @@ def test_numerical_gradient_plot_keeps_forward_and_central_apart():
     mantissa, exponent = f"{at.central[0]:.1e}".split("e")
     assert p.note.get_text().endswith(f"central error {mantissa}e{int(exponent)}")
     assert f"{err.exact:.6g}" in p.ax.get_title()
+
+
+def test_numerical_gradient_legend_gives_each_estimate_in_its_own_colours():
+    # the truncation estimates are drawn in their method's colour, only rounding in grey: a
+    # single grey "estimates" entry told a reader the coloured dashed lines were not ones
+    p = NumericalGradientPlot().update("sin", 1e-4)
+    labels = [text.get_text() for text in p.legend.get_texts()]
+    assert labels == ["forward difference", "central difference",
+                      "estimate: truncation (dashed)", "estimate: rounding (dashed)"]
+    dashed = [to_hex(line.get_color()) for line in p.legend.findobj(Line2D)
+              if line.get_linestyle() == "--"]
+    assert dashed == [to_hex(p.lines[key].get_color())
+                      for key in ("forward_guide", "central_guide", "rounding_guide")]
+    assert dashed[:2] == [to_hex(p.lines[key].get_color()) for key in ("forward", "central")]
+    assert len(set(dashed)) == 3
 
 
 def _history(n):
