@@ -98,7 +98,7 @@ _IN_MEMORY_ONLY = " (kept in memory only)"  # how a download that could not be s
 
 
 def load_mnist(normalize=True, flatten=True, one_hot_label=False, *, data_dir=None):
-    """Load MNIST as ``(x_train, t_train), (x_test, t_test)``.
+    """Load MNIST as ``(x_train, t_train), (x_test, t_test)`` (lesson 6).
 
     Parameters
     ----------
