@@ -150,7 +150,7 @@ class ActivationPlot:
             self.d_curve.set_data(self.xs, dydx)
             # ReLU's derivative jumps at 0: a step there, not a ramp to the next sample
             self.d_curve.set_drawstyle("steps-pre" if point.name == "ReLU" else "default")
-            for ax, values, room in ((self.ax_f, y, 0.08), (self.ax_d, dydx, 0.45)):
+            for ax, values, room in ((self.ax_f, y, 0.08), (self.ax_d, dydx, 0.7)):
                 low, high = min(values.min(), 0.0), values.max()
                 # the right panel keeps headroom for the backward-pass box at its top
                 ax.set_ylim(low - 0.08 * (high - low), high + room * (high - low))
@@ -166,8 +166,11 @@ class ActivationPlot:
                               [point.y - half * point.local, point.y + half * point.local])
         x, y, dout, dx, local = (format_value(v, ".4g") for v in
                                    (point.x, point.y, point.dout, point.dx, point.local))
+        # three short lines, not two long ones: at the notebooks' 13 points a long line ran
+        # past the panel's edge
         self.backward_text.set_text(f"x = {x}:  y = {y},  dy/dx = {local}\n"
-                                    f"backward: dx = dout × dy/dx = {dout} × {local} = {dx}")
+                                    f"backward: dx = dout × dy/dx\n"
+                                    f"    = {dout} × {local} = {dx}")
         return self
 
 

@@ -27,6 +27,10 @@ def format_value(value, fmt=None):
         return "[" + ", ".join(format_value(v, fmt) for v in arr.ravel()) + "]"
     if fmt:
         text = format(value, fmt)
+        if text.startswith("-") and set(text[1:]) <= set("0.e+"):
+            # "-0" or "-0.00" (IEEE's -0.0, as ReLU's backward gives for a negative dout,
+            # or a small negative rounded away) reads as a sign error
+            text = text[1:]
     elif float(value) == 0:
         text = "0"
     elif 1e-4 <= abs(float(value)) < 1e6:

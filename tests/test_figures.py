@@ -68,6 +68,12 @@ def text_colors(ax, text):
         (2.2, lambda v: f"{v} yen", "2.2 yen"),
         (np.array([0.5, -1.0]), None, "[0.5, −1]"),
         (np.zeros((5, 3)), None, "shape (5, 3)"),
+        # no sign on a zero: ReLU's backward of a negative dout is -0.0 in IEEE arithmetic
+        (-0.0, None, "0"),
+        (-0.0, ".4g", "0"),
+        (-0.0001, ".2f", "0.00"),
+        (-0.005, ".2f", "−0.01"),
+        (-1e-20, ".1e", "−1.0e−20"),
     ],
 )
 def test_format_value(value, fmt, expected):

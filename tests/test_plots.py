@@ -5,6 +5,7 @@ graph pictures; this module checks the explorers' and the dashboard's plots, and
 and edges of the backward-only mode, which no course figure uses.
 """
 
+import matplotlib
 import numpy as np
 import pytest
 from matplotlib.colors import to_hex
@@ -77,6 +78,25 @@ def test_activation_plot_colours_slope_and_marker():
     # ReLU's derivative just left of 0 is 0, right of it 1: steps-pre puts the jump at x_i
     xs, d = p.d_curve.get_data()
     assert d[xs < 0].max() == 0 and d[xs > 0].min() == 1
+
+
+@pytest.mark.parametrize("name, x, dout", [("Sigmoid", -5.9, -1.9), ("Sigmoid", 0.0, -1.9),
+                                            ("ReLU", 5.9, -1.9)])
+def test_backward_box_stays_inside_its_panel_and_clear_of_the_curve(name, x, dout):
+    # the longest numbers the sliders give, at the lessons' 13 points: two long lines ran
+    # past the panel's right edge; the box must not hide the curve's peak either
+    with matplotlib.rc_context({"font.size": 13}):
+        p = ActivationPlot().update(E.activation_point(name, x, dout))
+        renderer = agg_canvas(p.fig, 100).get_renderer()
+        p.fig.draw(renderer)
+        box = p.backward_text.get_bbox_patch().get_window_extent(renderer)
+        panel = p.ax_d.get_window_extent(renderer)
+        assert panel.x0 < box.x0 and box.x1 < panel.x1 and box.y1 < panel.y1
+        xs, d = p.d_curve.get_data()
+        inside = (xs >= p.ax_d.transData.inverted().transform((box.x0, 0))[0]) & (
+            xs <= p.ax_d.transData.inverted().transform((box.x1, 0))[0])
+        highest = p.ax_d.transData.transform((0, d[inside].max()))[1]
+        assert highest < box.y0
 
 
 def test_activation_panels_stay_put_when_the_layer_changes():

@@ -169,7 +169,7 @@ def test_static_fallbacks_show_the_values_they_are_given():
     assert "825" in [t.get_text() for t in fig.axes[0].texts]
     fig = W.activation_figure("Sigmoid", x=0.0, dout=2.0)
     # y = 0.5 too, so the test names the whole backward step: dx = dout × dy/dx
-    assert "dx = dout × dy/dx = 2 × 0.25 = 0.5" in fig.axes[1].texts[0].get_text()
+    assert "dx = dout × dy/dx\n    = 2 × 0.25 = 0.5" in fig.axes[1].texts[0].get_text()
     fig = W.activation_figure("Sigmoid", x=0.0, dout=-1.0)
     assert "= −1 × 0.25 = −0.25" in fig.axes[1].texts[0].get_text()
 
