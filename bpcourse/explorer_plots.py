@@ -25,7 +25,7 @@ from PIL import Image  # matplotlib's own dependency for writing PNG
 
 from bpcourse import explorers as E
 from bpcourse.drawing import BACKWARD_COLOR, FORWARD_COLOR, INK, draw_graph, figure_size
-from bpcourse.formatting import format_exponent, format_value
+from bpcourse.formatting import format_exponent, format_value, format_yen
 
 __all__ = [
     "StaticFigure", "png_bytes", "agg_canvas", "encode_png",
@@ -98,7 +98,7 @@ class ShoppingPlot:
         self.ax = self.fig.add_axes([0, 0, 1, 1])
 
     def update(self, g):
-        draw_graph(g, self.ax, fontsize=self.fontsize, run=False)
+        draw_graph(g, self.ax, fmt=format_yen, fontsize=self.fontsize, run=False)
         return self
 
 
@@ -124,9 +124,10 @@ class ActivationPlot:
         self.ax_f, self.ax_d = self.fig.subplots(1, 2)
         (self.curve,) = self.ax_f.plot([], [], color=FORWARD_COLOR, lw=2.2)
         (self.tangent,) = self.ax_f.plot([], [], color=INK, lw=1.2, ls="--")
-        (self.point,) = self.ax_f.plot([], [], "o", color=INK, ms=8)
+        # not clipped: at x = ±6, the sliders' ends, a clipped marker is cut in half
+        (self.point,) = self.ax_f.plot([], [], "o", color=INK, ms=8, clip_on=False)
         (self.d_curve,) = self.ax_d.plot([], [], color=BACKWARD_COLOR, lw=2.2)
-        (self.d_point,) = self.ax_d.plot([], [], "o", color=INK, ms=8)
+        (self.d_point,) = self.ax_d.plot([], [], "o", color=INK, ms=8, clip_on=False)
         self.backward_text = self.ax_d.text(
             0.03, 0.96, "", transform=self.ax_d.transAxes, va="top",
             bbox=dict(boxstyle="round", fc="white", ec="#999999"))
@@ -206,7 +207,9 @@ class NumericalGradientPlot:
         ax.set_ylabel("|numerical − exact derivative|")
         ax.grid(alpha=0.3, which="major")
         ax.axvline(E.BOOK_H, color="#777777", ls=":", lw=1.5)
-        ax.text(E.BOOK_H, 3, " the book's h = 1e-4", color="#555555", va="top")
+        # on white, above the moving h line, which would otherwise cut through it
+        ax.text(E.BOOK_H, 3, "the book's h = 1e-4", color="#555555", va="top", zorder=4,
+                bbox=dict(boxstyle="square,pad=0.15", fc="white", ec="none"))
         self.lines = {}
         for key, color, text in (("forward", FORWARD_DIFF_COLOR, "forward difference"),
                                  ("central", CENTRAL_DIFF_COLOR, "central difference")):
@@ -215,8 +218,10 @@ class NumericalGradientPlot:
         (self.lines["rounding_guide"],) = ax.plot([], [], color="#777777", lw=1, ls="--")
         self.h_line = ax.axvline(E.BOOK_H, color=INK, lw=1.2)
         self.markers = {
+            # whole even at h = 1e-12, the edge; above the legend (zorder 5), which the
+            # forward error passes under for exp near h = 1e-5
             key: ax.plot([], [], "o", color=self.lines[key].get_color(), mec=INK, ms=9,
-                         zorder=5, clip_on=False)[0]  # whole even at h = 1e-12, the edge
+                         zorder=6, clip_on=False)[0]
             for key in ("forward", "central")}
         # one entry for both truncation lines, drawn in both colours: each estimate has
         # its method's colour, and only the rounding line is grey

@@ -40,6 +40,16 @@ def format_value(value, fmt=None):
     return text.replace("-", "−")
 
 
+def format_yen(value):
+    """A number of lesson 3's shopping bill, exactly: 6356.8, where 4 digits would say 6357.
+
+    Prices and counts are whole numbers and the tax has two decimals, so every value and
+    gradient of the bill has at most two; rounding to two removes only float noise
+    (1326.8000000000002). Lesson 3's explorer.
+    """
+    return np.format_float_positional(round(float(value), 2), trim="-").replace("-", "−")
+
+
 def format_exponent(value, digits=1):
     """``value`` in scientific notation as the sliders write it: 6.3e-9, not 6.3e-09.
 

@@ -52,7 +52,7 @@ class LookInside(Explorer):
         self.readout.value = readout_html(
             f"Test digit #{v.index}, label {v.label}: the network says <b>{v.predicted}</b> "
             f"with probability {v.probs[v.predicted]:.3f} ({verdict}); its loss is "
-            f"{v.loss:.3f}.<br>Right: ∂L/∂x, backpropagated through {self.backward_path} "
+            f"{v.loss:.3g}.<br>Right: ∂L/∂x, backpropagated through {self.backward_path} "
             f"down to the pixels (<code>network.input_gradient</code>). "
             f"More ink on a red pixel would raise the loss (less sure of {v.label}), on a "
             f"blue one lower it.")

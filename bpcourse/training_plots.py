@@ -7,6 +7,7 @@ the training dashboard and the look-inside widget.
 """
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from bpcourse import explorers as E
 from bpcourse.drawing import INK
@@ -73,8 +74,11 @@ class TrainingPlot:
                                              label="test", clip_on=False)
         for line in (self.train_line, self.test_line):
             line.set_in_layout(False)
+        # on white: a run that learns slowly climbs through the middle, where it stands
         self.acc_text = self.ax_acc.text(0.97, 0.45, "", transform=self.ax_acc.transAxes,
-                                         ha="right", va="center")
+                                         ha="right", va="center", zorder=4,
+                                         bbox=dict(boxstyle="round", fc="white", ec="none",
+                                                   alpha=0.85))
         self.acc_text.set_in_layout(False)
         self.ax_loss.set(xlabel="iteration", ylabel="cross-entropy loss", ylim=(0, 2.5),
                          title="loss")
@@ -83,6 +87,9 @@ class TrainingPlot:
         for ax in (self.ax_loss, self.ax_acc):
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_formatter(lambda value, _: f"{value:,.0f}")  # 10,000, as the texts
+            # at most 5 ticks: six labels such as "12,500" ran together at 13 points
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10],
+                                                   integer=True))
         # what changes from frame to frame; the legends stay in the background, placed by
         # update where the curves are not (see _place_legends)
         self.dynamic = [self.loss_line, self.smooth_line, self.train_line, self.test_line,
@@ -213,9 +220,13 @@ class MistakesPlot:
                 artist.set_data(images[k])
                 artist.set_clim(min(0.0, images[k].min()), max(1.0, images[k].max()))
                 ax.set_title(f"{predicted[k]} (true {true[k]})", color="#B00000")
-        self.title.set_text(
-            f"{n_wrong} of {n_total:,} test digits wrong ({n_wrong / max(n_total, 1):.1%}); "
-            f"the first {len(images)}, as predicted (true label)")
+        if n_wrong == 0:
+            self.title.set_text(f"none of the {n_total:,} test digits wrong")
+        else:
+            self.title.set_text(
+                f"{n_wrong:,} of {n_total:,} test digits wrong "
+                f"({n_wrong / max(n_total, 1):.1%}); the first {len(images)}, as predicted "
+                "(true label)")
         return self
 
     def show_mistakes(self, network, x, t):
@@ -243,6 +254,10 @@ class LookInsidePlot:
         self.image = self.ax_image.imshow(np.zeros(shape), cmap="gray_r", vmin=0, vmax=1)
         self.grad = self.ax_grad.imshow(np.zeros(shape), cmap=GRADIENT_CMAP, vmin=-1, vmax=1)
         self.colorbar = self.fig.colorbar(self.grad, ax=self.ax_grad, shrink=0.85)
+        # the same shape of label for every digit ("−4.9e−01", "0", "4.9e−01"): labels of
+        # changing width ("−1.0", "−0.015") moved the panels sideways from digit to digit
+        self.colorbar.formatter = lambda value, _: (
+            "0" if value == 0 else f"{value:.1e}".replace("-", "−"))
         for ax in (self.ax_image, self.ax_grad):
             ax.set_xticks([])
             ax.set_yticks([])
@@ -266,13 +281,15 @@ class LookInsidePlot:
             bar.set_edgecolor(INK if chosen else "none")
             bar.set_linewidth(2 if chosen else 0)
         verdict = "right" if view.predicted == view.label else "WRONG"
-        self.ax_image.set_title(f"test digit #{view.index}: label {view.label}")
+        # two lines, as the other two titles: "test digit #9999: label 6" ran past the edge
+        self.ax_image.set_title(f"test digit #{view.index}\nlabel {view.label}")
         self.ax_probs.set_title(
             f"predicted {view.predicted} (p = {view.probs[view.predicted]:.2f}), {verdict}\n"
-            f"loss {view.loss:.3f}")
+            f"loss {view.loss:.3g}")  # .3g: a sure digit's loss is 3.1e-05, not 0.000
         scale = float(np.abs(view.grad).max()) or 1.0  # symmetric, so white means 0
         self.grad.set_data(view.grad)
         self.grad.set_clim(-scale, scale)
+        self.colorbar.set_ticks([-scale, 0, scale])
         return self
 
 

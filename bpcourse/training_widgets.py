@@ -187,8 +187,9 @@ class TrainingDashboard(widgets.VBox):
 
     def _show_failure(self, exc):
         with self._status_lock:
+            # "ValueError: t_test ...", as Python prints an error, not repr's ValueError('...')
             self._set_status(f"<span style='color:#B00000'>Training failed: "
-                             f"{html.escape(repr(exc))}</span>")
+                             f"{html.escape(f'{type(exc).__name__}: {exc}')}</span>")
         self.progress.bar_style = "danger"
 
     def stop(self):
@@ -239,7 +240,8 @@ class TrainingDashboard(widgets.VBox):
             self.image.value = self.plot.render_png(DPI)
             # a count, and the plot's iteration numbers, which start at 0
             count = run.iteration + 1
-            done = (f"{count:,} iteration{'s' if count > 1 else ''}, 0 to {run.iteration:,}, "
+            numbers = f"0 to {run.iteration:,}" if count > 1 else "number 0"
+            done = (f"{count:,} iteration{'s' if count > 1 else ''}, {numbers}, "
                     f"in {run.history.seconds:.1f} s")
             how = (f"Stopped after {done}; the network keeps what it learned"
                    if run.history.stopped else f"Done: {done}")

@@ -38,7 +38,7 @@ from bpcourse.explorer_plots import (
     png_bytes,
     shopping_figure,
 )
-from bpcourse.formatting import format_exponent, format_value
+from bpcourse.formatting import format_exponent, format_value, format_yen
 from bpcourse.training_plots import look_inside_figure, mistakes_figure, training_figure
 
 # The lesson-6 widgets live in bpcourse.training_widgets and bpcourse.look_inside_widget,
@@ -172,14 +172,14 @@ class ShoppingExplorer(Explorer):
         # the price is linear in each input alone, so gradient × step is exactly what one
         # notch of that slider does (a notch is 10 yen, or 0.01 of tax, not 1)
         # one short line a row, so that sliders, picture and table fit a 1280 x 800 screen
-        rows = [[f"∂price/∂{name}", f"<b>{format_value(grad)}</b>",
+        rows = [[f"∂price/∂{name}", f"<b>{format_yen(grad)}</b>",
                  f"+{self.sliders[name].step:g}",
-                 format_value(grad * self.sliders[name].step)]
+                 format_yen(grad * self.sliders[name].step)]
                 for name, grad in grads.items()]
         header = ["gradient", "price change per +1 (the rest fixed)",
                   "one notch of its slider", "changes the price by"]
         self.readout.value = readout_html(
-            f"<p>price = <b>{format_value(price)}</b> (forward pass, left to right)</p>"
+            f"<p>price = <b>{format_yen(price)}</b> (forward pass, left to right)</p>"
             + readout_table(header, rows, numbers=(1, 2, 3)))
         self._show()
 
@@ -267,14 +267,15 @@ class NumericalGradientExplorer(Explorer):
         self.plot.update(name, h)
         fn = E.DIFF_FUNCTIONS[name]
         errors, causes = self.plot.at, E.error_causes(name, h)
-        rows = [[method, f"{value:.15g}", format_exponent(err, 2), cause]
+        # repr: every digit the float has, so an error of 2.5e-16 shows in the estimate too
+        rows = [[method, repr(float(value)), format_exponent(err, 2), cause]
                 for method, value, err, cause in (
                     ("forward (f(x+h) − f(x)) / h", E.forward_difference(fn.f, fn.x, h),
                      errors.forward[0], causes["forward"]),
                     ("central (f(x+h) − f(x−h)) / 2h", E.central_difference(fn.f, fn.x, h),
                      errors.central[0], causes["central"]))]
         self.readout.value = readout_html(
-            f"<p>{html.escape(fn.label)}: exact derivative <b>{errors.exact:.15g}</b>, "
+            f"<p>{html.escape(fn.label)}: exact derivative <b>{float(errors.exact)!r}</b>, "
             f"step h = <b>{format_exponent(h)}</b></p>"
             + readout_table(["method", "estimate", "error", "which error dominates"], rows,
                             numbers=(1, 2)))

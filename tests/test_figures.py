@@ -19,7 +19,7 @@ from matplotlib.patches import Circle
 from bpcourse import figures
 from bpcourse import graph as G
 from bpcourse.drawing import BACKWARD_COLOR, FORWARD_COLOR, draw_graph, plan_graph
-from bpcourse.formatting import format_exponent, format_value
+from bpcourse.formatting import format_exponent, format_value, format_yen
 
 REPO = Path(__file__).resolve().parent.parent
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -78,6 +78,19 @@ def text_colors(ax, text):
 )
 def test_format_value(value, fmt, expected):
     assert format_value(value, fmt) == expected
+
+
+@pytest.mark.parametrize("value, expected", [
+    (6356.8, "6356.8"),  # 4 significant digits would say 6357
+    (1326.8000000000002, "1326.8"),  # float noise gone
+    (715.0000000000001, "715"),
+    (46.37, "46.37"),
+    (2.2, "2.2"),
+    (0, "0"),
+    (-3.3, "−3.3"),
+])
+def test_format_yen_gives_every_digit_of_the_bill(value, expected):
+    assert format_yen(value) == expected
 
 
 def test_forward_mode_shows_values_only_in_the_forward_colour():

@@ -277,3 +277,87 @@ def test_look_inside_shows_a_right_answer_green_outlines_the_prediction_and_keep
 def test_legends_judge_the_curve_on_their_side_the_right_40_percent():
     loss = [0.1] * 600 + [2.0] * 400  # high (above 0.7 of the 2.5 axis) in the right 40% only
     assert TrainingPlot().update(TrainingHistory(loss=loss), 1000).legend_locs[0] == "lower right"
+
+
+# --- layouts at the widgets' extremes, at the lessons' 13 points --------------------------
+
+
+def _drawn(fig):
+    renderer = agg_canvas(fig, 100).get_renderer()
+    fig.draw(renderer)
+    return renderer
+
+
+@pytest.mark.parametrize("iters", [100, 10000, 14000, 17500, 100000])
+def test_iteration_tick_labels_never_run_together(iters):
+    # six labels such as "10,000" and "12,500" ran together at 14,000 and 17,500 iterations
+    with matplotlib.rc_context({"font.size": 13}):
+        p = TrainingPlot().update(_history(iters), iters)
+        renderer = _drawn(p.fig)
+        for ax in (p.ax_loss, p.ax_acc):
+            boxes = sorted((label.get_window_extent(renderer) for label in ax.get_xticklabels()
+                            if label.get_visible() and label.get_text()),
+                           key=lambda box: box.x0)
+            assert 2 <= len(boxes) <= 5
+            gaps = [right.x0 - left.x1 for left, right in zip(boxes[:-1], boxes[1:], strict=True)]
+            assert min(gaps) > 10, (iters, gaps)  # pixels
+
+
+def test_accuracy_readout_sits_on_white_over_the_curves():
+    # a slowly learning run climbs through the middle of the panel, where the text stands
+    p = TrainingPlot().update(_history(100), 100)
+    patch = p.acc_text.get_bbox_patch()
+    assert patch is not None and to_hex(patch.get_facecolor()) == "#ffffff"
+    assert p.acc_text.get_zorder() > max(p.train_line.get_zorder(), p.test_line.get_zorder())
+
+
+def test_mistakes_title_writes_thousands_and_says_when_there_are_none():
+    p = MistakesPlot(1, 2, (8, 8))
+    p.update(np.zeros((2, 8, 8)), [1, 2], [0, 0], 6823, 10000)
+    assert p.title.get_text().startswith("6,823 of 10,000 test digits wrong (68.2%)")
+    p.update(np.zeros((0, 8, 8)), [], [], 0, 500)
+    assert p.title.get_text() == "none of the 500 test digits wrong"
+
+
+def _view(index, scale, label=0, predicted=0):
+    grad = scale * np.linspace(-1, 1, 784).reshape(28, 28)
+    probs = np.full(10, 0.05)
+    probs[predicted] = 0.55
+    return E.DigitView(index, np.zeros((28, 28)), probs, predicted, label, 0.6, grad)
+
+
+def test_look_inside_panels_stay_put_from_digit_to_digit_and_titles_fit():
+    # colour-bar labels of changing width ("−1.0", "−0.015") moved the panels up to 30
+    # pixels between neighbouring digits; "test digit #9999: label 6" ran past the edge
+    with matplotlib.rc_context({"font.size": 13}):
+        p = LookInsidePlot()
+        boxes = []
+        for view in (_view(4000, 1.0), _view(4001, 0.0153), _view(9999, 2.3e-4, 6, 5)):
+            p.update(view)
+            renderer = _drawn(p.fig)
+            boxes.append([ax.get_position().bounds for ax in p.fig.axes])
+            title = p.ax_image.title.get_window_extent(renderer)
+            figure = p.fig.bbox
+            assert figure.x0 <= title.x0 and title.x1 <= figure.x1, view.index
+        labels = [text.get_text() for text in p.colorbar.ax.get_yticklabels()]
+        assert labels == ["−2.3e−04", "0", "2.3e−04"]
+    np.testing.assert_allclose(boxes[1], boxes[0], atol=1e-4)
+    np.testing.assert_allclose(boxes[2], boxes[0], atol=1e-4)
+
+
+def test_look_inside_title_gives_a_sure_digits_loss_in_significant_digits():
+    view = _view(3, 1.0)._replace(loss=3.1e-5)
+    assert "loss 3.1e-05" in LookInsidePlot().update(view).ax_probs.get_title()
+
+
+def test_numerical_gradient_markers_over_the_legend_and_the_books_h_over_the_h_line():
+    p = NumericalGradientPlot().update("exp", 10 ** -4.8)
+    assert min(m.get_zorder() for m in p.markers.values()) > p.legend.get_zorder()
+    label = next(t for t in p.ax.texts if "book's h" in t.get_text())
+    assert label.get_zorder() > p.h_line.get_zorder()
+    assert to_hex(label.get_bbox_patch().get_facecolor()) == "#ffffff"
+
+
+def test_activation_markers_are_whole_at_the_ends_of_the_x_slider():
+    p = ActivationPlot().update(E.activation_point("Sigmoid", 6.0, 1.0))
+    assert not p.point.get_clip_on() and not p.d_point.get_clip_on()
