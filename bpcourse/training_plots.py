@@ -90,6 +90,9 @@ class TrainingPlot:
             # at most 5 ticks: six labels such as "12,500" ran together at 13 points
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10],
                                                    integer=True))
+            # an invisible label at the right end (20,000, the dashboard's most): the panels
+            # keep their width whether or not a tick falls there (10,000, but not 9,900)
+            ax.text(1, 0, "20,000", transform=ax.transAxes, ha="center", va="top", alpha=0)
         # what changes from frame to frame; the legends stay in the background, placed by
         # update where the curves are not (see _place_legends)
         self.dynamic = [self.loss_line, self.smooth_line, self.train_line, self.test_line,
@@ -220,13 +223,10 @@ class MistakesPlot:
                 artist.set_data(images[k])
                 artist.set_clim(min(0.0, images[k].min()), max(1.0, images[k].max()))
                 ax.set_title(f"{predicted[k]} (true {true[k]})", color="#B00000")
-        if n_wrong == 0:
-            self.title.set_text(f"none of the {n_total:,} test digits wrong")
-        else:
-            self.title.set_text(
-                f"{n_wrong:,} of {n_total:,} test digits wrong "
-                f"({n_wrong / max(n_total, 1):.1%}); the first {len(images)}, as predicted "
-                "(true label)")
+        self.title.set_text(
+            f"none of the {n_total:,} test digits wrong" if n_wrong == 0 else
+            f"{n_wrong:,} of {n_total:,} test digits wrong ({n_wrong / max(n_total, 1):.1%}); "
+            f"the first {len(images)}, as predicted (true label)")
         return self
 
     def show_mistakes(self, network, x, t):

@@ -361,3 +361,17 @@ def test_numerical_gradient_markers_over_the_legend_and_the_books_h_over_the_h_l
 def test_activation_markers_are_whole_at_the_ends_of_the_x_slider():
     p = ActivationPlot().update(E.activation_point("Sigmoid", 6.0, 1.0))
     assert not p.point.get_clip_on() and not p.d_point.get_clip_on()
+
+
+def test_dashboard_panels_keep_their_width_as_the_iterations_slider_moves():
+    # a tick label at the right end (10,000, but not 9,900) made the layout shrink both
+    # panels by about 30 pixels
+    with matplotlib.rc_context({"font.size": 13}):
+        p = TrainingPlot()
+        boxes = []
+        for iters in (9900, 10000, 12000, 20000):
+            p.update(TrainingHistory(), iters)
+            _drawn(p.fig)
+            boxes.append([ax.get_position().bounds for ax in (p.ax_loss, p.ax_acc)])
+    for other in boxes[1:]:
+        np.testing.assert_allclose(other, boxes[0], atol=1e-4)
