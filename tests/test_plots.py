@@ -34,6 +34,8 @@ from bpcourse.training_plots import (
     accuracy_floor,
 )
 
+PIXEL = 1 / 1000  # of a figure's width or height: about a pixel of these 1000-1100 px figures
+
 
 def apple_graph():
     g = G.apple_graph()
@@ -108,9 +110,10 @@ def test_activation_panels_stay_put_when_the_layer_changes():
         p.update(E.activation_point(name, 1.0, 1.0))
         agg_canvas(p.fig, 100).draw()
         boxes.append([ax.get_position().bounds for ax in (p.ax_f, p.ax_d)])
-    # to well under a pixel (the figure is 1100 pixels wide at 100 dpi)
-    np.testing.assert_allclose(boxes[1], boxes[0], atol=1e-4)
-    np.testing.assert_allclose(boxes[2], boxes[0], atol=1e-4)
+    # to about a pixel (the figure is 1100 pixels wide at 100 dpi): matplotlib 3.8 places
+    # them up to 0.6 px apart, where later versions give the same position
+    np.testing.assert_allclose(boxes[1], boxes[0], atol=PIXEL)
+    np.testing.assert_allclose(boxes[2], boxes[0], atol=PIXEL)
 
 
 def test_numerical_gradient_plot_keeps_forward_and_central_apart():
@@ -341,8 +344,8 @@ def test_look_inside_panels_stay_put_from_digit_to_digit_and_titles_fit():
             assert figure.x0 <= title.x0 and title.x1 <= figure.x1, view.index
         labels = [text.get_text() for text in p.colorbar.ax.get_yticklabels()]
         assert labels == ["−2.3e−04", "0", "2.3e−04"]
-    np.testing.assert_allclose(boxes[1], boxes[0], atol=1e-4)
-    np.testing.assert_allclose(boxes[2], boxes[0], atol=1e-4)
+    np.testing.assert_allclose(boxes[1], boxes[0], atol=PIXEL)  # see the activation test
+    np.testing.assert_allclose(boxes[2], boxes[0], atol=PIXEL)
 
 
 def test_look_inside_title_gives_a_sure_digits_loss_in_significant_digits():
@@ -374,4 +377,4 @@ def test_dashboard_panels_keep_their_width_as_the_iterations_slider_moves():
             _drawn(p.fig)
             boxes.append([ax.get_position().bounds for ax in (p.ax_loss, p.ax_acc)])
     for other in boxes[1:]:
-        np.testing.assert_allclose(other, boxes[0], atol=1e-4)
+        np.testing.assert_allclose(other, boxes[0], atol=PIXEL)
