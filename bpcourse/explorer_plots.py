@@ -197,7 +197,7 @@ class NumericalGradientPlot:
 
     def __init__(self, hs=None):
         self.hs = E.h_grid() if hs is None else np.asarray(hs, dtype=float)
-        self.fig = StaticFigure(figsize=(9, 4.6), layout="constrained")
+        self.fig = StaticFigure(figsize=(9, 5.2), layout="constrained")
         ax = self.ax = self.fig.add_subplot()
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -218,21 +218,20 @@ class NumericalGradientPlot:
         (self.lines["rounding_guide"],) = ax.plot([], [], color="#777777", lw=1, ls="--")
         self.h_line = ax.axvline(E.BOOK_H, color=INK, lw=1.2)
         self.markers = {
-            # whole even at h = 1e-12, the edge; above the legend (zorder 5), which the
-            # forward error passes under for exp near h = 1e-5
             key: ax.plot([], [], "o", color=self.lines[key].get_color(), mec=INK, ms=9,
-                         zorder=6, clip_on=False)[0]
+                         zorder=5, clip_on=False)[0]  # whole even at h = 1e-12, the edge
             for key in ("forward", "central")}
         # one entry for both truncation lines, drawn in both colours: each estimate has
-        # its method's colour, and only the rounding line is grey
+        # its method's colour, and only the rounding line is grey. Below the axes: inside,
+        # some h put a marker on it, whichever of the two was drawn on top
         lines = self.lines
-        self.legend = ax.legend(
+        self.legend = self.fig.legend(
             [lines["forward"], lines["central"], (lines["forward_guide"], lines["central_guide"]),
              lines["rounding_guide"]],
             ["forward difference", "central difference", "estimate: truncation (dashed)",
              "estimate: rounding (dashed)"],
             handler_map={tuple: HandlerTuple(ndivide=None)},
-            loc="upper center")  # where every curve stays low
+            loc="outside lower center", ncols=2)
         self.note = ax.text(0.01, 0.98, "", transform=ax.transAxes, ha="left", va="top",
                             bbox=dict(boxstyle="round", fc="white", ec="#999999"))
         self.name = None

@@ -7,7 +7,7 @@ the training dashboard and the look-inside widget.
 """
 
 import numpy as np
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from bpcourse import explorers as E
 from bpcourse.drawing import INK
@@ -34,16 +34,16 @@ def _running_mean(values, window):
 
 
 def accuracy_floor(history, step=0.1, margin=0.02):
-    """Lower end of the accuracy axis for a TrainingHistory: 0 until the second measurement,
-    then the largest multiple of ``step`` at or below (the lowest later measurement - margin).
+    """Lower end of the accuracy axis for a TrainingHistory: 0 until two measurements follow
+    the first, then the largest multiple of ``step`` at or below (the lowest of them - margin).
 
-    The first measurement comes after one update and is near chance (about 0.16 with the
-    book's settings); on a 0-to-1 axis it would squash the later points into a band where
-    the point or two between training and test accuracy cannot be seen. A run with a later
-    measurement below step + margin keeps the whole axis.
+    The first measurement is near chance (about 0.16 with the book's settings): on a 0-to-1
+    axis it squashes the later points into a band where the point or two between training
+    and test accuracy cannot be seen. One later point makes no band: then the climb from
+    chance is what to see. A later measurement below step + margin keeps the whole axis.
     """
     later = [*history.train_acc[1:], *history.test_acc[1:]]
-    if not later:
+    if len(history.train_acc) < 3:
         return 0.0
     return max(0.0, np.floor((min(later) - margin) / step) * step)
 
@@ -74,16 +74,19 @@ class TrainingPlot:
                                              label="test", clip_on=False)
         for line in (self.train_line, self.test_line):
             line.set_in_layout(False)
-        # on white: a run that learns slowly climbs through the middle, where it stands
+        # half-white: a slow run climbs through the middle, and must still show through it
         self.acc_text = self.ax_acc.text(0.97, 0.45, "", transform=self.ax_acc.transAxes,
                                          ha="right", va="center", zorder=4,
                                          bbox=dict(boxstyle="round", fc="white", ec="none",
-                                                   alpha=0.85))
+                                                   alpha=0.6))
         self.acc_text.set_in_layout(False)
         self.ax_loss.set(xlabel="iteration", ylabel="cross-entropy loss", ylim=(0, 2.5),
                          title="loss")
         self.ax_acc.set(xlabel="iteration", ylabel="accuracy", ylim=(0, 1.02),
                         title="accuracy")
+        # fixed decimals: a raised floor (0.85) or a diverging loss (8.0) keeps labels as wide
+        self.ax_loss.yaxis.set_major_formatter(StrMethodFormatter("{x:.1f}"))
+        self.ax_acc.yaxis.set_major_formatter(StrMethodFormatter("{x:.2f}"))
         for ax in (self.ax_loss, self.ax_acc):
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_formatter(lambda value, _: f"{value:,.0f}")  # 10,000, as the texts
@@ -106,16 +109,14 @@ class TrainingPlot:
         """Show ``history``; ``final_test``: a test accuracy measured after the last step."""
         loss = np.asarray(history.loss, dtype=float)
         steps = np.arange(len(loss))
-        # the panel is ~450 px wide: every k-th of at most MAX_POINTS minibatch losses shows
-        # the same noisy band at about a third of the drawing time of all 10000
+        # ~450 px wide: MAX_POINTS losses show all 10000's noisy band in a third of the time
         k = -(-len(loss) // MAX_POINTS) or 1
         self.loss_line.set_data(steps[::k], loss[::k])
         self.smooth_line.set_data(steps[::k], _running_mean(loss, SMOOTHING)[::k])
         low = accuracy_floor(history)
         right = max(iters_num or len(loss), 1)
         # the lines are not clipped, so only points inside the axes are drawn: not the first
-        # measurement, near chance, below a raised floor (the later ones all lie above it),
-        # nor any measured after an ``iters_num`` shorter than the history
+        # (near chance) below a raised floor, nor any after a shorter ``iters_num``
         at = np.asarray(history.measured_at, dtype=int)
         shown = at <= right
         if len(at) and min(history.train_acc[0], history.test_acc[0]) < low:
@@ -225,7 +226,7 @@ class MistakesPlot:
                 ax.set_title(f"{predicted[k]} (true {true[k]})", color="#B00000")
         self.title.set_text(
             f"none of the {n_total:,} test digits wrong" if n_wrong == 0 else
-            f"{n_wrong:,} of {n_total:,} test digits wrong ({n_wrong / max(n_total, 1):.1%}); "
+            f"{n_wrong:,} of {n_total:,} test digits wrong ({n_wrong / max(n_total, 1):.2%}); "
             f"the first {len(images)}, as predicted (true label)")
         return self
 

@@ -191,7 +191,7 @@ def test_mistakes_grid_shows_the_wrong_digits_with_predicted_then_true(net_data)
         np.testing.assert_array_equal(p.images[k].get_array(), xt[wrong[k]].reshape(8, 8))
         assert p.axes[k].get_title() == f"{pred[k]} (true {true[k]})"
         assert p.images[k].get_clim() == (0.0, 1.0)
-    assert f"({len(wrong) / len(xt):.1%})" in p.title.get_text()
+    assert f"({len(wrong) / len(xt):.2%})" in p.title.get_text()
 
 
 def test_look_inside_bars_titles_and_symmetric_gradient_scale(net_data):
@@ -218,7 +218,8 @@ def test_backward_mode_has_a_backward_legend_and_plain_grey_edges():
 
 
 def test_accuracy_axis_never_starts_below_zero():
-    collapsed = TrainingHistory(measured_at=[0, 100], train_acc=[0.1, 0.01], test_acc=[0.1, 0.0])
+    collapsed = TrainingHistory(measured_at=[0, 100, 200], train_acc=[0.1, 0.01, 0.01],
+                                test_acc=[0.1, 0.0, 0.0])
     assert accuracy_floor(collapsed) == 0.0
 
 
@@ -317,7 +318,9 @@ def test_accuracy_readout_sits_on_white_over_the_curves():
 def test_mistakes_title_writes_thousands_and_says_when_there_are_none():
     p = MistakesPlot(1, 2, (8, 8))
     p.update(np.zeros((2, 8, 8)), [1, 2], [0, 0], 6823, 10000)
-    assert p.title.get_text().startswith("6,823 of 10,000 test digits wrong (68.2%)")
+    assert p.title.get_text().startswith("6,823 of 10,000 test digits wrong (68.23%)")
+    p.update(np.zeros((2, 8, 8)), [1, 2], [0, 0], 3, 10000)
+    assert "(0.03%)" in p.title.get_text()  # 3 wrong are not 0.0%
     p.update(np.zeros((0, 8, 8)), [], [], 0, 500)
     assert p.title.get_text() == "none of the 500 test digits wrong"
 
@@ -353,9 +356,12 @@ def test_look_inside_title_gives_a_sure_digits_loss_in_significant_digits():
     assert "loss 3.1e-05" in LookInsidePlot().update(view).ax_probs.get_title()
 
 
-def test_numerical_gradient_markers_over_the_legend_and_the_books_h_over_the_h_line():
-    p = NumericalGradientPlot().update("exp", 10 ** -4.8)
-    assert min(m.get_zorder() for m in p.markers.values()) > p.legend.get_zorder()
+def test_numerical_gradient_legend_below_the_axes_and_the_books_h_over_the_h_line():
+    # inside the axes, some h put a marker under the legend (exp near 1e-5), or over its
+    # text once the markers were drawn on top
+    p = NumericalGradientPlot().update("exp", 2e-5)
+    renderer = _drawn(p.fig)
+    assert p.legend.get_window_extent(renderer).y1 < p.ax.get_tightbbox(renderer).y0 + 1
     label = next(t for t in p.ax.texts if "book's h" in t.get_text())
     assert label.get_zorder() > p.h_line.get_zorder()
     assert to_hex(label.get_bbox_patch().get_facecolor()) == "#ffffff"
@@ -368,12 +374,19 @@ def test_activation_markers_are_whole_at_the_ends_of_the_x_slider():
 
 def test_dashboard_panels_keep_their_width_as_the_iterations_slider_moves():
     # a tick label at the right end (10,000, but not 9,900) made the layout shrink both
-    # panels by about 30 pixels
+    # panels by about 30 pixels; so did wider y labels: a raised accuracy floor's "0.85"
+    # after "0.2", a diverging loss's axis
+    raised = TrainingHistory(loss=[0.3] * 2000, measured_at=[0, 600, 1200, 1800],
+                             train_acc=[0.1, 0.9, 0.93, 0.95], test_acc=[0.1, 0.9, 0.92, 0.94])
+    diverged = TrainingHistory(loss=[2.0, 5.0, 7.5], measured_at=[0], train_acc=[0.1],
+                               test_acc=[0.1])
     with matplotlib.rc_context({"font.size": 13}):
         p = TrainingPlot()
         boxes = []
-        for iters in (9900, 10000, 12000, 20000):
-            p.update(TrainingHistory(), iters)
+        for history, iters in ((TrainingHistory(), 9900), (TrainingHistory(), 10000),
+                               (TrainingHistory(), 12000), (TrainingHistory(), 20000),
+                               (raised, 2000), (diverged, 10000)):
+            p.update(history, iters)
             _drawn(p.fig)
             boxes.append([ax.get_position().bounds for ax in (p.ax_loss, p.ax_acc)])
     for other in boxes[1:]:

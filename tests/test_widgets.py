@@ -220,7 +220,10 @@ def test_accuracy_axis_zooms_in_after_the_first_measurement_unless_training_fail
     later = TrainingHistory(measured_at=[0, 600, 1200], train_acc=[0.16, 0.90, 0.93],
                             test_acc=[0.17, 0.91, 0.925])
     assert accuracy_floor(later) == pytest.approx(0.8)
-    stuck = TrainingHistory(measured_at=[0, 600], train_acc=[0.1, 0.11], test_acc=[0.1, 0.1])
+    assert accuracy_floor(TrainingHistory(measured_at=[0, 600], train_acc=[0.16, 0.90],
+                                          test_acc=[0.17, 0.91])) == 0.0
+    stuck = TrainingHistory(measured_at=[0, 600, 1200], train_acc=[0.1, 0.11, 0.11],
+                            test_acc=[0.1, 0.1, 0.12])
     assert accuracy_floor(stuck) == 0.0  # a run near chance keeps the whole axis
 
     plot = TrainingPlot()
@@ -237,10 +240,16 @@ def test_accuracy_axis_zooms_in_after_the_first_measurement_unless_training_fail
     plot.update(first, 1200)
     assert list(plot.train_line.get_xdata()) == [0]  # on the whole axis it is drawn
     # a network that starts trained: its first measurement lies above the floor, so it stays
-    warm = TrainingHistory(measured_at=[0, 600], train_acc=[0.95, 0.96], test_acc=[0.94, 0.95])
+    warm = TrainingHistory(measured_at=[0, 600, 1200], train_acc=[0.95, 0.96, 0.97],
+                           test_acc=[0.94, 0.95, 0.96])
     plot.update(warm, 1200)
     assert accuracy_floor(warm) == pytest.approx(0.9)
-    assert list(plot.test_line.get_xdata()) == [0, 600]
+    assert list(plot.test_line.get_xdata()) == [0, 600, 1200]
+    # one measurement after the first is not yet a band to zoom into: a run shorter than
+    # two epochs shows its climb from chance on the whole axis
+    short = TrainingHistory(measured_at=[0, 299], train_acc=[0.1, 0.9], test_acc=[0.1, 0.9])
+    assert accuracy_floor(short) == 0.0
+    assert list(plot.update(short, 300).test_line.get_xdata()) == [0, 299]
     # the lines are not clipped (a marker on the right edge stays whole) and do not steer the
     # layout, so no point may lie outside the axes: not one after a shorter iters_num either
     for line in (plot.train_line, plot.test_line):
@@ -505,7 +514,7 @@ def test_live_training_frames_redraw_only_the_curves_and_match_a_full_draw():
                                test_acc=[acc - 0.1] * len(epochs))
 
     plot = TrainingPlot()
-    plot.update(history(400, flat=True), 1000, 100)  # curves the next frame must wipe out
+    plot.update(history(600, flat=True), 1000, 100)  # curves the next frame must wipe out
     first = plot.render_png(60)
     key = plot._background_key
     plot.update(history(900), 1000, 100)
