@@ -12,6 +12,7 @@ from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 from bpcourse import explorers as E
 from bpcourse.drawing import INK
 from bpcourse.explorer_plots import StaticFigure, agg_canvas, encode_png
+from bpcourse.formatting import format_value
 
 __all__ = ["TrainingPlot", "accuracy_floor", "MistakesPlot", "LookInsidePlot",
            "training_figure", "mistakes_figure", "look_inside_figure"]
@@ -42,9 +43,9 @@ def accuracy_floor(history, step=0.1, margin=0.02):
     and test accuracy cannot be seen. One later point makes no band: then the climb from
     chance is what to see. A later measurement below step + margin keeps the whole axis.
     """
-    later = [*history.train_acc[1:], *history.test_acc[1:]]
     if len(history.train_acc) < 3:
         return 0.0
+    later = [*history.train_acc[1:], *history.test_acc[1:]]
     return max(0.0, np.floor((min(later) - margin) / step) * step)
 
 
@@ -258,7 +259,7 @@ class LookInsidePlot:
         # the same shape of label for every digit ("−4.9e−01", "0", "4.9e−01"): labels of
         # changing width ("−1.0", "−0.015") moved the panels sideways from digit to digit
         self.colorbar.formatter = lambda value, _: (
-            "0" if value == 0 else f"{value:.1e}".replace("-", "−"))
+            "0" if value == 0 else format_value(value, ".1e"))
         for ax in (self.ax_image, self.ax_grad):
             ax.set_xticks([])
             ax.set_yticks([])

@@ -240,9 +240,8 @@ class TrainingDashboard(widgets.VBox):
             self.image.value = self.plot.render_png(DPI)
             # a count, and the plot's iteration numbers, which start at 0
             count = run.iteration + 1
-            numbers = f"0 to {run.iteration:,}" if count > 1 else "number 0"
-            done = (f"{count:,} iteration{'s' if count > 1 else ''}, {numbers}, "
-                    f"in {run.history.seconds:.1f} s")
+            done = (f"{count:,} iterations, 0 to {run.iteration:,}" if count > 1
+                    else "1 iteration, number 0") + f", in {run.history.seconds:.1f} s"
             how = (f"Stopped after {done}; the network keeps what it learned"
                    if run.history.stopped else f"Done: {done}")
             with self._status_lock:

@@ -275,7 +275,7 @@ class NumericalGradientExplorer(Explorer):
                     ("central (f(x+h) − f(x−h)) / 2h", E.central_difference(fn.f, fn.x, h),
                      errors.central[0], causes["central"]))]
         self.readout.value = readout_html(
-            f"<p>{html.escape(fn.label)}: exact derivative <b>{float(errors.exact)!r}</b>, "
+            f"<p>{html.escape(fn.label)}: exact derivative <b>{repr(float(errors.exact))}</b>, "
             f"step h = <b>{format_exponent(h)}</b></p>"
             + readout_table(["method", "estimate", "error", "which error dominates"], rows,
                             numbers=(1, 2)))
