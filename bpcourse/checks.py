@@ -12,8 +12,8 @@ from collections.abc import Mapping
 import numpy as np
 
 __all__ = ["require_forward", "require_number", "require_bools", "require_samples",
-           "require_same_keys", "require_params_in_layers", "require_one_number",
-           "require_visible_nudge"]
+           "require_same_keys", "require_params_in_layers", "one_number",
+           "require_visible_nudge", "require_real_numbers"]
 
 
 def require_forward(layer, attribute):
@@ -62,6 +62,22 @@ def require_bools(caller, **flags):
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{caller}'s {name} must be True or False, got {value!r} "
                             f"({type(value).__name__})")
+
+
+def require_real_numbers(x, caller):
+    """TypeError unless the array ``x`` holds real numbers: bools, ints or floats (lesson 4).
+
+    NumPy would compute with None (an object array) as nan, read strings as the numbers
+    they spell, and drop the imaginary part of complex numbers with only a warning.
+    ``caller`` names the function in the message.
+    """
+    if x.dtype.kind not in "biuf":
+        kinds = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "Python objects"}
+        came = ("None" if x.ndim == 0 and x[()] is None else
+                f"an array of {kinds.get(x.dtype.kind, 'values')} (dtype {x.dtype})")
+        hint = " (a function without a return statement gives None)" if came == "None" else ""
+        raise TypeError(f"{caller} expected numbers (an int or float array or scalar); got "
+                        f"{came}{hint}")
 
 
 def require_samples(x, caller, name="x"):
@@ -138,16 +154,15 @@ def _arrays_in(obj, seen, depth=4):
         yield from _arrays_in(child, seen, depth - 1)
 
 
-def require_one_number(*values):
-    """Refuse what ``numerical_gradient``'s f returned unless it is one number (lesson 2):
-    a gradient is that of one number, and None or an array would end in a NumPy error."""
-    for value in values:
-        _require_one(value)
+def one_number(value):
+    """What ``numerical_gradient``'s f returned, as one number of its own (lesson 2).
 
-
-def _require_one(value):
+    A gradient is that of one number: None or an array would end in a NumPy error, so they
+    are refused. A 0-d array is copied out: if it is x itself (``lambda x: x`` for a 0-d
+    x), the next nudge of x would change it after the fact, and the difference would be 0.
+    """
     if isinstance(value, (float, np.floating)):  # the usual case, checked first: it is fast
-        return
+        return value
     if value is None:
         raise TypeError("numerical_gradient: f returned None; it must return one number, "
                         "such as the loss (a function that forgets its `return` gives None)")
@@ -159,6 +174,7 @@ def _require_one(value):
             + (f" of shape {np.shape(value)} (sum or average it to one number)"
                if np.ndim(value) else f" {value!r}")
         )
+    return value[()] if isinstance(value, np.ndarray) else value
 
 
 def require_visible_nudge(x, h, name="x"):

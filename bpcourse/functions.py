@@ -7,6 +7,8 @@ formulas overflow for large inputs or take ``log(0)``.
 
 import numpy as np
 
+from .checks import require_real_numbers
+
 __all__ = [
     "sigmoid",
     "relu",
@@ -18,16 +20,12 @@ __all__ = [
 ]
 
 
-def _as_float_array(x):
+def _as_float_array(x, caller):
     x = np.asarray(x)
     if x.dtype.kind == "f":
         return x
-    if x.dtype.kind in "biu":  # booleans and integers are computed in float64
-        return x.astype(np.float64)
-    # NumPy would turn None (an object array) into nan without a word
-    came = "None" if x.ndim == 0 and x[()] is None else f"an array of dtype {x.dtype}"
-    hint = " (a function without a return statement gives None)" if came == "None" else ""
-    raise TypeError(f"expected numbers (an int or float array or scalar); got {came}{hint}")
+    require_real_numbers(x, caller)
+    return x.astype(np.float64)  # booleans and integers are computed in float64
 
 
 def sigmoid(x):
@@ -37,7 +35,7 @@ def sigmoid(x):
     use the equal form
     exp(x) / (1 + exp(x)); the exponent is then never positive.
     """
-    x = _as_float_array(x)
+    x = _as_float_array(x, "sigmoid")
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1, e) / (1 + e)
 
@@ -48,7 +46,7 @@ def relu(x):
     Lesson 4's ReLU as a plain function (the lesson itself builds the Relu layer); lesson 6
     uses it to look at a hidden unit's kink.
     """
-    return np.maximum(_as_float_array(x), 0)
+    return np.maximum(_as_float_array(x, "relu"), 0)
 
 
 def log_softmax(x):
@@ -59,7 +57,7 @@ def log_softmax(x):
 
     x: (C,) or (N, C) scores. Returns the same shape.
     """
-    x = _as_float_array(x)
+    x = _as_float_array(x, "log_softmax")
     shifted = x - x.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
@@ -72,7 +70,7 @@ def softmax(x):
     Subtracting the row maximum first changes nothing mathematically (the factor exp(-max)
     cancels) but keeps every exponent <= 0, so scores like 1e4 do not overflow.
     """
-    x = _as_float_array(x)
+    x = _as_float_array(x, "softmax")
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -208,7 +206,7 @@ def cross_entropy_error(y, t):
     normal float, ``np.finfo(dtype).tiny``) instead of inf: the book adds 1e-7 for the same
     reason, but that shifts every loss a little.
     """
-    y, onehot, labels = _batched(_as_float_array(y), t)
+    y, onehot, labels = _batched(_as_float_array(y, "cross_entropy_error"), t)
     if not (y.min() >= 0 and y.max() <= 1):  # "not": a nan fails too
         raise ValueError(
             "cross_entropy_error expects probabilities in [0, 1] (softmax's output); got "
@@ -244,7 +242,7 @@ def softmax_cross_entropy(x, t, reduction="mean"):
     """
     if reduction not in ("mean", "none"):
         raise ValueError(f"reduction must be 'mean' or 'none'; got {reduction!r}")
-    x, onehot, labels = _batched(_as_float_array(x), t)
+    x, onehot, labels = _batched(_as_float_array(x, "softmax_cross_entropy"), t)
     shifted = x - x.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     s = e.sum(axis=1, keepdims=True)

@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .checks import (
-    require_one_number,
+    one_number,
     require_params_in_layers,
     require_same_keys,
     require_samples,
@@ -58,12 +58,11 @@ def numerical_gradient(f, x, h=1e-4):
         original = x[idx]
         try:
             x[idx] = original + h
-            f_plus = f(x)
+            f_plus = one_number(f(x))  # taken now: a view of x would change with the next nudge
             x[idx] = original - h
-            f_minus = f(x)
+            f_minus = one_number(f(x))
         finally:  # also if f fails or Ctrl+C stops it: a weight left nudged would stay wrong
             x[idx] = original  # the stored value itself, not original + h - h
-        require_one_number(f_plus, f_minus)  # a clear error, not NumPy's, for None or arrays
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
 

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .checks import require_forward
+from .checks import require_forward, require_number, require_real_numbers
 from .functions import sigmoid, softmax_cross_entropy
 
 __all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss"]
@@ -122,6 +122,7 @@ class Relu:
 
     def forward(self, x):
         x = np.asarray(x)
+        require_real_numbers(x, "Relu.forward()")  # x <= 0 would compare complex numbers
         self.mask = x <= 0
         # max(x, 0) is x with the masked entries set to 0, as a new array. The book copies
         # x and writes out[mask] = 0, which is several times slower: a branch per entry.
@@ -148,7 +149,8 @@ class Sigmoid:
 
     def forward(self, x):
         self.out = sigmoid(x)
-        return self.out
+        # a copy: backward needs out as it was, whatever the caller does with what it gets
+        return self.out.copy()
 
     def backward(self, dout):
         require_forward(self, "out")
@@ -186,6 +188,7 @@ class Affine:
 
     def forward(self, x):
         x = np.asarray(x)
+        require_real_numbers(x, "Affine.forward()")
         d = self.W.shape[0]
         if x.ndim < 2 or math.prod(x.shape[1:]) != d:
             raise ValueError(
@@ -246,7 +249,9 @@ class SoftmaxWithLoss:
                 f"got shape {np.shape(dout)}"
             )
         n = self.y.shape[0]
-        scale = float(dout) / n  # a Python float keeps float32 scores float32
+        # require_number refuses None, a string or a bool, which float() would read unclearly
+        # or as a number; its Python float keeps float32 scores float32
+        scale = require_number("SoftmaxWithLoss.backward()'s dout", dout) / n
         if self.t.ndim == 2:
             dx = (self.y - self.t) * scale
         else:

@@ -148,6 +148,14 @@ def test_an_f_that_returns_no_single_number_is_named():
         np.testing.assert_allclose(numerical_gradient(lambda v: float(v.sum()), x, h=h), 1)
 
 
+def test_an_f_that_returns_x_itself_is_measured_not_read_after_x_moves():
+    # f(x) = x for a 0-d x returns x itself: read after the next nudge it would give 0
+    x = np.array(3.0)
+    np.testing.assert_allclose(numerical_gradient(lambda v: v, x), 1.0, rtol=1e-9)
+    np.testing.assert_allclose(numerical_gradient(lambda v: v[...], x), 1.0, rtol=1e-9)
+    assert x == 3.0
+
+
 def test_compare_gradients_names_missing_and_extra_keys():
     grads = {key: np.ones(2) for key in ("W1", "b1", "W2", "b2")}
     forgot_b2 = {key: grads[key] for key in ("W1", "b1", "W2")}

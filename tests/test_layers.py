@@ -413,6 +413,43 @@ def test_a_layer_in_front_of_affine_without_input_grad_is_told_why():
         relu.backward(first.backward(np.ones((2, 3))))
 
 
+@pytest.mark.parametrize("x, came", [
+    (np.array([[1, None]]), r"an array of Python objects \(dtype object\)"),  # nan, silently
+    (np.array([[1 + 1j, 2]]), r"an array of complex numbers"),  # imaginary part dropped
+    (np.array([["1", "2"]]), r"an array of strings"),  # read as the numbers they spell
+    (None, r"None \(a function without a return statement gives None\)"),
+])
+@pytest.mark.parametrize("layer", [Relu(), Affine(np.ones((2, 3)), np.zeros(3))],
+                         ids=["Relu", "Affine"])
+def test_relu_and_affine_refuse_what_is_not_numbers(layer, x, came):
+    with pytest.raises(TypeError, match=rf"{type(layer).__name__}.forward\(\) expected "
+                                        rf"numbers .*; got {came}"):
+        layer.forward(x)
+
+
+def test_writing_into_a_forward_output_leaves_the_backward_pass_alone():
+    # the book's Sigmoid returns the array it keeps for backward: y -= 0.5 changed dx
+    rng = np.random.default_rng(1)
+    for layer, inputs in _all_layers(rng):
+        out = layer.forward(*inputs)
+        dout = rng.normal(size=out.shape)
+        expected = layer.backward(dout)
+        out[...] = 123.0
+        got = layer.backward(dout)
+        for e, g in zip(*((e,) if not isinstance(e, tuple) else e for e in (expected, got)),
+                        strict=True):
+            np.testing.assert_array_equal(g, e, err_msg=type(layer).__name__)
+
+
+@pytest.mark.parametrize("dout", [None, "2", True])
+def test_softmax_with_loss_refuses_a_dout_that_is_not_a_number(dout):
+    layer = SoftmaxWithLoss()
+    layer.forward(np.zeros((2, 3)), np.array([0, 1]))
+    with pytest.raises(TypeError, match=rf"SoftmaxWithLoss.backward\(\)'s dout must be a "
+                                        rf"finite number, got {re.escape(repr(dout))}"):
+        layer.backward(dout)
+
+
 def test_sigmoid_of_none_is_a_type_error_not_nan():
     with pytest.raises(TypeError, match="got None"):
         Sigmoid().forward(None)
