@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = ["require_forward", "require_number", "require_bools", "require_samples",
            "require_same_keys", "require_params_in_layers", "one_number",
-           "require_visible_nudge", "require_real_numbers"]
+           "require_visible_nudge", "require_real_numbers", "seeded_rng"]
 
 
 def require_forward(layer, attribute):
@@ -78,6 +78,20 @@ def require_real_numbers(x, caller):
         hint = " (a function without a return statement gives None)" if came == "None" else ""
         raise TypeError(f"{caller} expected numbers (an int or float array or scalar); got "
                         f"{came}{hint}")
+
+
+def seeded_rng(name, seed):
+    """``np.random.default_rng(seed)``, or an error that names the argument ``name``.
+
+    NumPy's own ("SeedSequence expects int or sequence of ints") names none, and the
+    seed of a run is often passed a long way down.
+    """
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:  # the type NumPy chose: a str, or a seed < 0
+        raise type(exc)(f"{name} must be a whole number of at least 0 (a seed), a "
+                        f"numpy.random.Generator or None; got {seed!r} "
+                        f"({type(seed).__name__})") from None
 
 
 def require_samples(x, caller, name="x"):

@@ -4,7 +4,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .checks import require_number, require_samples
+from .checks import require_number, require_samples, seeded_rng
 from .functions import as_label_indices
 from .gradient import numerical_gradient
 from .layers import Affine, Relu, SoftmaxWithLoss
@@ -39,7 +39,7 @@ class TwoLayerNet:
                  rng=None, dtype=np.float64):
         input_size, hidden_size, output_size, weight_init_std = _checked_settings(
             input_size, hidden_size, output_size, weight_init_std)
-        rng = np.random.default_rng(rng)
+        rng = seeded_rng("rng", rng)
         dtype = np.dtype(dtype)
         if not np.issubdtype(dtype, np.floating):
             raise ValueError(f"dtype must be a floating type such as float64; got {dtype}")
@@ -95,9 +95,15 @@ class TwoLayerNet:
         makes the training thread wait (chunks of 1000 slowed training down by a fifth
         while a measurement ran, chunks of 10000 by a fiftieth).
         """
+        chunk_size = require_number("chunk_size", chunk_size, 1, whole=True)
+        labels = []
         # max(.., 1): an empty x still makes one (empty) chunk, so the result is (0,)
-        return np.concatenate([self.predict(x[start:start + chunk_size]).argmax(axis=1)
-                               for start in range(0, max(len(x), 1), chunk_size)])
+        for start in range(0, max(len(x), 1), chunk_size):
+            scores = self.predict(x[start:start + chunk_size])
+            if not np.isfinite(scores).all():  # argmax would pick class 0 for a row of nan
+                raise ValueError(_not_finite_scores(self, x, start, scores))
+            labels.append(scores.argmax(axis=1))
+        return np.concatenate(labels)
 
     def accuracy(self, x, t, chunk_size=10000):
         """Fraction of x (N, input_size) classified as t (one-hot or labels), in [0, 1]."""
@@ -145,6 +151,21 @@ class TwoLayerNet:
         finally:
             first.input_grad = keep
         return dout
+
+
+def _not_finite_scores(network, x, start, scores):
+    """Why the scores of the chunk of x that begins at row ``start`` are not all finite."""
+    row = start + int(np.flatnonzero(~np.isfinite(scores).all(axis=1))[0])
+    if not np.isfinite(np.asarray(x[row], dtype=float)).all():
+        return (f"x[{row}] holds nan or inf, so its scores are not finite and no class can be "
+                "picked: look for nan or inf in the data")
+    broken = [key for key, param in network.params.items() if not np.isfinite(param).all()]
+    if broken:
+        return (f"the network's parameters {broken} hold nan or inf (a training run that "
+                "diverged leaves them so), so its scores are not finite and no class can be "
+                "picked")
+    return (f"the scores of x[{row}] overflowed to inf or nan: the weights, or the values "
+            "in x, are far too large")
 
 
 def _checked_settings(input_size, hidden_size, output_size, weight_init_std):

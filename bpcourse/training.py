@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .blas_threads import blas_thread_limit
-from .checks import require_number, require_params_in_layers, require_same_keys, require_samples
+from .checks import (
+    require_number,
+    require_params_in_layers,
+    require_same_keys,
+    require_samples,
+    seeded_rng,
+)
 from .functions import as_label_indices
 
 __all__ = ["train", "TrainingHistory"]
@@ -79,7 +85,7 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
                                                            callback, blas_threads)
     x_train, t_train, x_test, t_test = _checked_data(network, x_train, t_train, x_test, t_test)
     require_params_in_layers(network)
-    rng = np.random.default_rng(seed)
+    rng = seeded_rng("seed", seed)
     train_size = len(x_train)
     iter_per_epoch = max(train_size // batch_size, 1)
     batches = _minibatches(rng, train_size, iters_num, batch_size)
@@ -106,7 +112,7 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
             _require_all_gradients(grads, network.params, shapes=i == 0)
             loss = float(network.last_layer.loss)
             if not math.isfinite(loss):
-                raise FloatingPointError(_diverged_message(i, loss, learning_rate))
+                raise FloatingPointError(_diverged_message(i, loss, learning_rate, x_train, batch))
             for key, param in network.params.items():
                 param -= learning_rate * grads[key]
             history.loss.append(loss)
@@ -205,15 +211,21 @@ def _require_all_gradients(grads, params, shapes):
                              "this step updated no parameter")
 
 
-def _diverged_message(i, loss, learning_rate):
-    if i == 0:  # nothing has been updated yet: the cause is in what train was given
-        cause = ("at the very first mini-batch, before any update: look for nan or inf in "
-                 "the data or the initial weights")
+def _diverged_message(i, loss, learning_rate, x_train, batch):
+    # the data is looked at only now: a pass over all of it up front would slow every run
+    bad_rows = [row for row in batch if not np.isfinite(x_train[row]).all()]
+    if bad_rows:
+        what = (f"the loss of mini-batch {i} is {loss}: it holds x_train[{bad_rows[0]}], which "
+                "has nan or inf in it; look for nan or inf in the data")
+    elif i == 0:  # nothing has been updated yet: the cause is in what train was given
+        what = (f"the loss of mini-batch {i} is {loss}: the network's scores overflowed at the "
+                "very first mini-batch, before any update: look for nan or inf in the initial "
+                "weights, or values far too large in the data")
     else:
-        cause = ("the weights have grown too large (or become nan). Most often the learning "
-                 f"rate is too large (this run: {learning_rate:g}; the book uses 0.1)")
-    return (f"the loss of mini-batch {i} is {loss}: the network's scores overflowed, "
-            f"{cause}. No parameter was updated with this mini-batch's gradients")
+        what = (f"the loss of mini-batch {i} is {loss}: the network's scores overflowed, the "
+                "weights have grown too large (or become nan). Most often the learning rate "
+                f"is too large (this run: {learning_rate:g}; the book uses 0.1)")
+    return f"{what}. No parameter was updated with this mini-batch's gradients"
 
 
 class AccuracyMeter:

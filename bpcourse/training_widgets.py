@@ -14,7 +14,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from bpcourse import explorers as E
-from bpcourse.checks import require_number
+from bpcourse.checks import require_number, require_samples, seeded_rng
 from bpcourse.explorer_plots import png_bytes
 from bpcourse.network import TwoLayerNet
 from bpcourse.training import TrainingHistory
@@ -63,8 +63,13 @@ class TrainingDashboard(widgets.VBox):
         x_train = self.data[0]
         # stop() and the end of a run both write the status, from different threads
         self._status_lock = threading.Lock()
-        self.seed, self.eval_size = seed, eval_size
         # checked here: from the Train button, an error would reach only the kernel's log
+        for name, array in zip(("x_train", "t_train", "x_test", "t_test"), self.data,
+                               strict=True):
+            require_samples(array, "the dashboard", name)
+        seeded_rng("seed", seed)
+        self.seed = seed
+        self.eval_size = require_number("eval_size", eval_size, 1, whole=True)
         self.weight_init_std = require_number("weight_init_std", weight_init_std, 0)
         self.num_classes = _num_classes(self.data[1], self.data[3])
         if self.num_classes < 2:

@@ -130,6 +130,38 @@ def test_accuracy_refuses_targets_that_do_not_match_the_inputs():
             net.accuracy(x, wrong)
 
 
+def test_scores_that_are_not_finite_are_an_error_that_says_where_not_an_accuracy():
+    # argmax picks class 0 for a row of nan: accuracy came out as a plausible fraction
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    x = np.ones((5, 4))
+    x[3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"x\[3\] holds nan or inf, so its scores are not "
+                                         r"finite and no class can be picked: look for nan"):
+        net.accuracy(x, [0, 1, 0, 1, 0], chunk_size=2)
+    net.params["W2"][0, 1] = np.nan
+    with pytest.raises(ValueError, match=r"the network's parameters \['W2'\] hold nan or "
+                                         r"inf \(a training run that diverged"):
+        net.predict_labels(np.ones((2, 4)))
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    net.params["W1"][...] = 1e300
+    with np.errstate(over="ignore", invalid="ignore"), \
+            pytest.raises(ValueError, match=r"the scores of x\[0\] overflowed to inf or nan"):
+        net.predict_labels(np.full((2, 4), 1e10))
+
+
+@pytest.mark.parametrize("chunk_size", [0, -1, 2.5])
+def test_a_chunk_size_that_is_not_a_whole_number_of_at_least_1_is_named(chunk_size):
+    with pytest.raises(ValueError, match=rf"chunk_size must be a whole number of at least 1, "
+                                         rf"got {chunk_size}"):
+        TwoLayerNet(4, 3, 2, rng=0).accuracy(np.ones((2, 4)), [0, 1], chunk_size=chunk_size)
+
+
+def test_a_seed_that_is_no_seed_is_named():
+    with pytest.raises(TypeError, match=r"rng must be a whole number of at least 0 \(a seed\), "
+                                        r"a numpy.random.Generator or None; got 'a' \(str\)"):
+        TwoLayerNet(4, 3, 2, rng="a")
+
+
 def test_accuracy_names_the_shape_of_x_as_passed():
     x, t = small_batch()
     net = TwoLayerNet(12, 6, 4, rng=1)

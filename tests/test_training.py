@@ -585,11 +585,57 @@ def test_a_loss_that_is_not_finite_from_the_start_points_at_the_data():
     x = x.copy()
     x[:, 0] = np.inf  # every mini-batch holds it
     with np.errstate(invalid="ignore"), \
-            pytest.raises(FloatingPointError, match=r"mini-batch 0 is nan: .*at the very first "
-                                                    r"mini-batch, before any update: look for "
-                                                    r"nan or inf in the data") as caught:
+            pytest.raises(FloatingPointError, match=r"mini-batch 0 is nan: it holds "
+                                                    r"x_train\[\d+\], which has nan or inf in "
+                                                    r"it; look for nan or inf in the data"
+                          ) as caught:
         train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5, verbose=False)
     assert "learning rate" not in str(caught.value)  # which is not to blame
+
+
+def test_one_bad_row_drawn_late_is_named_not_blamed_on_the_learning_rate():
+    x, t, xt, tt = toy_data()
+    x = x.copy()
+    batches = list(_minibatches(np.random.default_rng(0), len(x), 50, 10))
+    row = next(r for r in batches[7] if all(r not in b for b in batches[:7]))
+    x[row, 3] = np.nan
+    with np.errstate(invalid="ignore"), \
+            pytest.raises(FloatingPointError, match=rf"mini-batch 7 is nan: it holds "
+                                                    rf"x_train\[{row}\], which has nan"):
+        train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=50, batch_size=10,
+              verbose=False)
+
+
+def test_weights_that_start_out_not_finite_are_named_at_the_first_mini_batch():
+    x, t, xt, tt = toy_data()
+    net = TwoLayerNet(8, 4, 2, rng=0)
+    net.params["W2"][0, 0] = np.inf
+    with np.errstate(invalid="ignore", over="ignore"), \
+            pytest.raises(FloatingPointError, match=r"mini-batch 0 is (nan|inf): the network's "
+                                                    r"scores overflowed at the very first "
+                                                    r"mini-batch, before any update: look for "
+                                                    r"nan or inf in the initial weights"):
+        train(net, x, t, xt, tt, iters_num=5, verbose=False)
+
+
+# the measurement thread's matmul warns: np.errstate here would not reach that thread
+@pytest.mark.filterwarnings("ignore:invalid value encountered in matmul:RuntimeWarning")
+def test_test_data_that_is_not_finite_is_an_error_not_an_accuracy():
+    x, t, xt, tt = toy_data()
+    xt = xt.copy()
+    xt[3, 1] = np.inf
+    with pytest.raises(ValueError, match=r"x\[3\] holds nan or inf, so its scores are not "
+                                         r"finite and no class can be picked"):
+        train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=50, verbose=False)
+
+
+@pytest.mark.parametrize("seed, error", [("a", TypeError), (-1, ValueError), (1.5, TypeError)])
+def test_a_seed_that_is_no_seed_is_named(seed, error):
+    x, t, xt, tt = toy_data()
+    with pytest.raises(error, match=rf"seed must be a whole number of at least 0 \(a seed\), "
+                                    rf"a numpy.random.Generator or None; got {seed!r}"):
+        train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=5, seed=seed,
+              verbose=False)
 
 
 def test_weights_that_the_last_update_overflows_are_reported():

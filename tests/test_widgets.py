@@ -697,6 +697,17 @@ def test_dashboard_refuses_what_would_fail_only_when_train_is_pressed(data, monk
     x, t, xt, tt = data
     with pytest.raises(ValueError, match="at least 2 classes; the labels given make 1"):
         W.training_dashboard(x, np.zeros_like(t), xt, np.zeros_like(tt))
+    # NumPy's words were "zero-size array to reduction operation maximum" and "negative
+    # dimensions are not allowed"; a bad seed named no argument
+    with pytest.raises(ValueError, match=r"the dashboard needs at least one sample in "
+                                         r"x_test; got x_test of shape \(0, 64\)"):
+        W.training_dashboard(x, t, xt[:0], tt[:0])
+    with pytest.raises(ValueError, match="eval_size must be a whole number of at least 1, "
+                                         "got -5"):
+        W.training_dashboard(*data, eval_size=-5)
+    with pytest.raises(TypeError, match=r"seed must be a whole number of at least 0 \(a "
+                                        r"seed\), a numpy.random.Generator or None; got 'a'"):
+        W.training_dashboard(*data, seed="a")
     # and whatever still fails in start() is shown in the status, not lost
     d = W.training_dashboard(*data, iters_num=100)
     from bpcourse import training_widgets
