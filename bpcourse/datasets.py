@@ -147,11 +147,22 @@ def _array_cache():
 def _build(data_dir, npz, checksums):
     """Find or download the four files, verify them and cache the arrays in ``npz`` if the
     cache folder is writable: (found, arrays), found[name] = (array, where it came from)."""
-    cache = mnist_cache.writable_folder(mnist_cache_dir())
+    # IPython and pytest leave frames that set this out of a traceback: a learner's error
+    # shows load_mnist, the message, and the line that raised it, not every step between
+    __tracebackhide__ = True
+    cache, unwritable = mnist_cache.writable_folder(mnist_cache_dir())
     found = _gather(data_dir, cache)
     arrays = mnist_cache.assemble([found[name][0] for name in FILES])
     if cache is not None:
         mnist_cache.write_npz(npz, arrays, checksums)
+    elif any(where.endswith(_IN_MEMORY_ONLY) for _, where in found.values()):
+        # files read from a folder are there next time too: only a download is lost
+        mnist_errors.warn_caller(
+            f"cannot write to the MNIST cache folder {mnist_cache_dir()} ({unwritable}): the "
+            "data downloaded now is not saved, so the next load downloads it again. Set "
+            "XDG_CACHE_HOME to a writable folder, or keep the files in a folder that "
+            f"${ENV_VAR} names, to fix this."
+        )
     return found, arrays
 
 
@@ -189,6 +200,7 @@ def _gather(data_dir, cache):
 
     ``cache`` is the folder downloads are saved to, or None to keep them in memory only.
     """
+    __tracebackhide__ = True  # see _build
     places, found, notes = _places(data_dir), {}, []
     absent = {desc: [] for desc, _, _ in places}
     for name in FILES:
@@ -202,16 +214,19 @@ def _gather(data_dir, cache):
                 except (OSError, ValueError) as exc:
                     if user_given:
                         raise MnistFileError(path, exc, desc) from None
-                    notes.append(f"{path}: {exc}; deleted it")
-                    with contextlib.suppress(OSError):
+                    try:
                         path.unlink()  # a bad cached copy is useless, a fresh one replaces it
+                        notes.append(f"{path}: {exc}; deleted it")
+                    except OSError as cannot:
+                        notes.append(f"{path}: {exc}; could not delete it: {cannot}")
             if name not in found:
                 absent[desc].append(name)
     for desc, folder, user_given in places:
         if user_given and absent[desc]:
             # Probably a typo in the path: say so, rather than quietly downloading.
             missing_here = ", ".join(absent[desc])
-            what = f"has no {missing_here}" if folder.is_dir() else "is not a folder"
+            what = (f"has no {missing_here}" if folder.is_dir() else "is not a folder"
+                    if folder.exists() else "does not exist (check the spelling)")
             mnist_errors.warn_caller(f"{desc} {folder} {what}; looking elsewhere")
     missing = [name for name in FILES if name not in found]
     for name in missing:

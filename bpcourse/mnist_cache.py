@@ -13,7 +13,6 @@ them, and the folder, in on every call (so a test that swaps ``datasets.SHA256``
 different cache, as it should).
 """
 
-import contextlib
 import hashlib
 import os
 import tempfile
@@ -58,19 +57,14 @@ def mnist_cache_dir():
 
 
 def writable_folder(folder):
-    """``folder``, created if needed, or None (with a warning) if it is not writable."""
+    """(``folder``, None), created if needed, or (None, the OSError) if it is not writable."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if not os.access(folder, os.W_OK | os.X_OK):
             raise PermissionError("no write permission")
     except OSError as exc:
-        warn_caller(
-            f"cannot write to the MNIST cache folder {folder} ({exc}): the data will load, "
-            f"but it is not saved, so the next load is slow (and downloads again if needed). "
-            f"Set XDG_CACHE_HOME to a writable folder to fix this."
-        )
-        return None
-    return folder
+        return None, exc
+    return folder, None
 
 
 def npz_path(folder, checksums):
@@ -93,9 +87,14 @@ def read_npz(path, checksums):
                 raise ValueError("built from different source files")
             return assemble([npz[key] for key in KEYS])
     except Exception as exc:  # any failure to read our own cache just means: rebuild it
-        warn_caller(f"rebuilding the MNIST array cache {path}: {exc}")
-        with contextlib.suppress(OSError):
+        try:
             path.unlink()
+        except OSError as cannot:  # a read-only cache: say so, not "rebuilding" every time
+            warn_caller(f"the MNIST array cache {path} is broken ({exc}) and cannot be "
+                        f"deleted ({cannot}): every load reads the source files instead "
+                        "until it is removed")
+        else:
+            warn_caller(f"rebuilding the MNIST array cache {path}: {exc}")
         return None
 
 

@@ -80,13 +80,16 @@ def not_found_message(name, places, missing, notes, failures, *, cache, files, e
     the ``(url, reason)`` of each download tried. ``cache`` is the download cache folder,
     ``files`` the four file names and ``env_var`` the variable that names a data folder.
     """
-    looked = []
+    looked, partial = [], None
     for desc, folder, user_given in places:
         have = [n for n in files if (folder / n).is_file() or (folder / n[:-3]).is_file()]
         if not folder.is_dir():
-            state = "not a folder" if user_given else "does not exist yet"
+            state = ("does not exist yet" if not user_given else "not a folder"
+                     if folder.exists() else "does not exist: check the spelling")
         else:
             state = f"has only {', '.join(have)}" if have else "none of them there"
+            if user_given and have and partial is None:
+                partial = folder  # the quickest fix: the rest of the files, into this folder
         looked.append(f"  - {desc}: {folder} ({state})")
     if not os.environ.get(env_var):
         looked.insert(len(looked) - 1, f"  - ${env_var}: not set")
@@ -105,20 +108,28 @@ def not_found_message(name, places, missing, notes, failures, *, cache, files, e
         *(_certificate_advice() if certificates else []),
         "",
         "To fix this, do ONE of the following:",
-        ("  1. Fix the certificates as just said and run this again, or once, from a terminal:"
-         if certificates else
-         "  1. Connect to the internet and run this again, or once, from a terminal:"),
-        "         python -m bpcourse.datasets",
-        "  2. Get the four files from a teacher or classmate (any copy works: each one is",
-        "     checked against its SHA-256) and copy them into this folder:",
-        f"         {cache}",
-        "     The files are:",
-        *(f"         {file}" for file in files),
-        f"  3. Or keep the four files in any folder and point ${env_var} at it: in a",
-        f"     notebook, run  %env {env_var}=/path/to/folder  before loading; in a shell,",
-        f"     export {env_var}=/path/to/folder  (Windows: set {env_var}=C:\\path\\to\\folder);",
-        "     or pass it directly: load_mnist(data_dir='/path/to/folder').",
     ]
+    fixes = [
+        [("Fix the certificates as just said and run this again, or once, from a terminal"
+          if certificates else
+          "Connect to the internet and run this again, or once, from a terminal"),
+         "(in the course's environment):",
+         "    python -m bpcourse.datasets"],
+        ["Get the four files from a teacher or classmate (any copy works: each one is",
+         "checked against its SHA-256) and copy them into this folder:",
+         f"    {cache}",
+         "The files are:",
+         *(f"    {file}" for file in files)],
+        [f"Or keep the four files in any folder and point ${env_var} at it: in a",
+         f"notebook, run  %env {env_var}=/path/to/folder  before loading; in a shell,",
+         f"export {env_var}=/path/to/folder  (Windows: set {env_var}=C:\\path\\to\\folder);",
+         "or pass it directly: load_mnist(data_dir='/path/to/folder')."],
+    ]
+    if partial is not None:  # the folder meant for the data holds some of the files
+        fixes.insert(0, [f"Copy {', '.join(missing)} into {partial},",
+                         "which holds the other files."])
+    for number, (first, *rest) in enumerate(fixes, 1):
+        lines += [f"  {number}. {first}", *(f"     {line}" for line in rest)]
     return "\n".join(lines)
 
 

@@ -333,9 +333,14 @@ def test_each_file_comes_from_the_first_place_that_has_it(tiny, tmp_path, monkey
 
 def test_missing_data_dir_warns_and_falls_back(tiny, tmp_path, monkeypatch):
     monkeypatch.setenv("BPCOURSE_DATA", str(tiny.folder))
-    with pytest.warns(MnistWarning, match="is not a folder"):
+    with pytest.warns(MnistWarning, match=r"typo does not exist \(check the spelling\)"):
         (_, t), _ = load_mnist(data_dir=tmp_path / "typo")
     np.testing.assert_array_equal(t, TRAIN_T)
+    for built in datasets.mnist_cache_dir().glob("*.npz"):
+        built.unlink()  # else the next load reads the arrays without looking at any folder
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.warns(MnistWarning, match="a-file is not a folder; looking elsewhere"):
+        load_mnist(data_dir=tmp_path / "a-file")
 
 
 def test_decompressed_copies_are_accepted(tiny, tmp_path):
@@ -562,19 +567,27 @@ def test_failed_cache_write_warns_and_leaves_no_temp_file(tiny, cache, monkeypat
     assert list(cache.iterdir()) == []
 
 
-def test_unwritable_cache_still_returns_data(tiny, unwritable_cache):
-    with pytest.warns(MnistWarning, match="cannot write to the MNIST cache folder") as seen:
+def test_unwritable_cache_still_returns_data_without_a_word_when_the_files_are_in_a_folder(
+        tiny, unwritable_cache):
+    # a lab with read-only homes and BPCOURSE_DATA: the folder is there next time too, so
+    # a warning at every load would say nothing worth knowing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         (_, t), _ = load_mnist(data_dir=tiny.folder)
-    assert seen.pop(MnistWarning).filename == __file__
+        (_, t2), _ = load_mnist(data_dir=tiny.folder)
     np.testing.assert_array_equal(t, TRAIN_T)
+    np.testing.assert_array_equal(t2, TRAIN_T)
 
 
 def test_unwritable_cache_still_downloads_into_memory(tiny, unwritable_cache, server,
                                                       monkeypatch):
     server.serve("m", tiny.gz)
     monkeypatch.setattr(datasets, "MIRRORS", [server.url("m")])
-    with pytest.warns(MnistWarning, match="not saved"):
+    with pytest.warns(MnistWarning, match="cannot write to the MNIST cache folder .*: the "
+                                          "data downloaded now is not saved, so the next "
+                                          "load downloads it again") as seen:
         _, (_, t_test) = load_mnist()
+    assert seen.pop(MnistWarning).filename == __file__
     np.testing.assert_array_equal(t_test, TEST_T)
 
 
@@ -1096,8 +1109,10 @@ def test_a_relative_folder_is_named_in_messages_as_the_absolute_one_it_is(tmp_pa
         load_mnist(data_dir="other")
     warned = [str(w.message) for w in seen]
     for desc, folder in (("data_dir", "other"), ("$BPCOURSE_DATA", "typo")):
-        assert f"{desc} {tmp_path / folder} is not a folder; looking elsewhere" in warned
-        assert f"  - {desc}: {tmp_path / folder} (not a folder)" in str(info.value)
+        assert (f"{desc} {tmp_path / folder} does not exist (check the spelling); looking "
+                "elsewhere") in warned
+        assert (f"  - {desc}: {tmp_path / folder} (does not exist: check the spelling)"
+                in str(info.value))
 
 
 def test_bpcourse_data_may_start_with_a_tilde(tiny, tmp_path, monkeypatch):
@@ -1120,12 +1135,36 @@ def test_an_empty_bpcourse_data_is_ignored_not_read_as_the_current_folder(
     np.testing.assert_array_equal(t, TRAIN_T)
 
 
-def test_an_unwritable_cache_folder_keeps_the_data_in_memory_with_a_warning(tiny, monkeypatch):
+def test_an_unwritable_cache_folder_is_not_written_to(tiny, cache, monkeypatch):
     # as root (CI) a chmod cannot make a folder unwritable, so ask os.access to say it is
     monkeypatch.setattr(mnist_cache.os, "access", lambda *args, **kwargs: False)
-    with pytest.warns(MnistWarning, match="cannot write to the MNIST cache folder"):
-        (_, t), _ = load_mnist(data_dir=tiny.folder)
+    (_, t), _ = load_mnist(data_dir=tiny.folder)
     np.testing.assert_array_equal(t, TRAIN_T)
+    assert list(cache.iterdir()) == []
+
+
+def test_a_folder_with_some_of_the_files_is_the_first_fix_named(tiny, tmp_path, monkeypatch):
+    partial = copy_files(tiny.folder, tmp_path / "partial", [TEST_IMAGES, TEST_LABELS])
+    monkeypatch.setenv("BPCOURSE_DATA", str(partial))
+    with pytest.warns(MnistWarning, match="has no"):
+        message = not_found_message()
+    assert (f"  1. Copy {TRAIN_IMAGES}, {TRAIN_LABELS} into {partial},\n"
+            "     which holds the other files.\n"
+            "  2. Connect to the internet") in message
+
+
+def test_a_bad_cached_file_that_cannot_be_deleted_is_not_called_deleted(cache, monkeypatch):
+    cache.mkdir(parents=True)
+    (cache / TRAIN_IMAGES).write_bytes(b"junk")
+
+    def refuse(self, missing_ok=False):
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr(datasets.Path, "unlink", refuse)
+    message = not_found_message()
+    assert (f"({cache / TRAIN_IMAGES}: not a gzip file" in message
+            and "could not delete it: [Errno 13] Read-only file system)" in message)
+    assert "deleted it)" not in message
 
 
 def not_found_message(**kwargs):
@@ -1149,6 +1188,24 @@ def test_a_broken_array_cache_is_removed_even_when_the_rebuild_fails(tiny, cache
     with pytest.warns(MnistWarning, match="rebuilding"), pytest.raises(MnistNotFoundError):
         load_mnist()  # the source files are in tiny.folder, which this call does not name
     assert not npz.exists()  # else every later load would warn about it again
+
+
+def test_a_broken_array_cache_that_cannot_be_deleted_says_so_not_rebuilding(tiny, cache,
+                                                                            monkeypatch):
+    load_mnist(data_dir=tiny.folder)
+    [npz] = npz_files(cache)
+    npz.write_bytes(b"garbage")
+
+    def refuse(self, missing_ok=False):
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr(mnist_cache.Path, "unlink", refuse)
+    with pytest.warns(MnistWarning, match=r"is broken \(.*\) and cannot be deleted \(\[Errno "
+                                          r"13\] Read-only file system\): every load reads the "
+                                          r"source files instead until it is removed") as seen:
+        (_, t), _ = load_mnist(data_dir=tiny.folder)
+    assert not any("rebuilding" in str(w.message) for w in seen)
+    np.testing.assert_array_equal(t, TRAIN_T)
 
 
 def test_the_not_found_message_lists_files_places_and_the_fix(cache):

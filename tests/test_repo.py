@@ -34,7 +34,8 @@ def test_readme_quick_start_has_two_commands_and_ci_runs_the_test_one():
     commands = quick_start_commands()
     assert len(commands) == 2, commands
     install_and_open, install_and_test = commands
-    assert "jupyter lab notebooks/" + NOTEBOOKS[0] in install_and_open
+    # the repository's folder as Jupyter's root: the notebooks' links to ../README.md work
+    assert "jupyter lab --notebook-dir=. notebooks/" + NOTEBOOKS[0] in install_and_open
     assert install_and_test.endswith("pytest")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert install_and_test in ci.splitlines()
@@ -49,11 +50,33 @@ def test_pytest_runs_every_notebook_under_strict_nbval():
     for path in [ROOT / "pyproject.toml", ROOT / ".ci" / "run", *ROOT.glob("tests/*.py")]:
         if path.name != Path(__file__).name:
             assert "--nbval-lax" not in path.read_text(encoding="utf-8"), path
-    # notebooks/conftest.py may set the environment, never skip or deselect a notebook
+    # notebooks/conftest.py may set the environment, never deselect a notebook, and skip one
+    # only where MNIST cannot be had (see the next test)
     conftest = (ROOT / "notebooks" / "conftest.py").read_text(encoding="utf-8")
-    assert "collect_ignore" not in conftest and "skip" not in conftest
+    assert "collect_ignore" not in conftest and "deselect" not in conftest
+    assert conftest.count("skip(") == 1 and "skip(reason=mnist_missing())" in conftest
     assert "os.environ.update(BLAS_THREADS)" in conftest
     assert set(notebook_conftest().BLAS_THREADS.values()) == {"1"}
+
+
+def test_a_notebook_is_skipped_only_where_mnist_cannot_be_had_and_never_with_bpcourse_data(
+        monkeypatch, tmp_path):
+    from bpcourse import datasets
+
+    module = notebook_conftest()
+    assert [name for name in NOTEBOOKS
+            if module.loads_mnist(ROOT / "notebooks" / name)] == ["06_two_layer_net.ipynb"]
+    monkeypatch.setattr(datasets, "MIRRORS", [])  # as offline
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # an empty cache
+    monkeypatch.delenv("BPCOURSE_DATA", raising=False)
+    reason = module.mnist_missing()
+    assert reason.startswith("this notebook trains on MNIST, which is not on this computer "
+                             "and could not be downloaded")
+    assert "python -m bpcourse.datasets" in reason and "BPCOURSE_DATA" in reason
+    # CI sets BPCOURSE_DATA: then nothing is skipped, even for a folder that is not there
+    module = notebook_conftest()
+    monkeypatch.setenv("BPCOURSE_DATA", str(tmp_path / "nowhere"))
+    assert module.mnist_missing() is None
 
 
 def test_the_six_notebooks_and_nothing_hidden():
