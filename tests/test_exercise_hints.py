@@ -48,7 +48,8 @@ def solution(hint):
 def test_lesson_3_delivery_fee_solution_leaves_the_earlier_gradients_as_they_were():
     notebook = "03_simple_layers.ipynb"
     cell, _, hint = exercise(notebook, "price_with_fee = fee_layer.forward(")
-    _, before = source_and_output(notebook, "print(dapple, dapple_num, dorange, dorange_num, dtax)")
+    _, before = source_and_output(notebook,
+                                  "print(dapple, dapple_num, dorange, dorange_num, dbasket_tax)")
     # "None of the earlier gradients change ... The fee's own gradient is 1"
     assert last_line(run(notebook, cell, solution(hint))) == last_line(before) + " 1.0"
 

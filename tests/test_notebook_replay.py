@@ -10,9 +10,8 @@ the first, and each must print the same text as the first time. (A cell that fai
 first run fails the test at once; so does a kernel that would import another clone's
 bpcourse, which notebooks/conftest.py checks.)
 
-Two kinds of cell are not run again: lesson 6's two training cells (seconds each; what they
-rebind is in place after the first pass anyway) and the cells listed in FOLLOWS_THE_CELL_ABOVE,
-which read what the cell just above them made, by design.
+Lesson 6's two training cells are not run again: they take seconds each, and what they
+rebind is in place after the first pass anyway.
 """
 
 import json
@@ -29,10 +28,6 @@ from real_mnist import cache_settings, load_real_mnist
 SETTINGS = notebook_conftest()  # where the notebooks are; one BLAS thread, as under nbval
 NAMES = sorted(path.name for path in SETTINGS.NOTEBOOKS.glob("*.ipynb"))
 
-# (notebook, phrase of the cell): a backward pass that continues the forward cell above it.
-# Lesson 3's second example builds layers of the same names, as the book's two scripts do, so
-# this cell, run again alone after the second example, sends 1 through the other graph.
-FOLLOWS_THE_CELL_ABOVE = {("03_simple_layers.ipynb", "dprice = 1\n")}
 NOT_AGAIN = re.compile(r"history = train\(")  # the two training runs of lesson 6
 
 
@@ -99,9 +94,7 @@ def test_every_cell_run_again_after_the_whole_notebook_prints_the_same(name, tmp
         changed = []
         for k in reversed(range(len(sources))):
             source = sources[k]
-            if NOT_AGAIN.search(source) or any(
-                    name == notebook and source.startswith(phrase)
-                    for notebook, phrase in FOLLOWS_THE_CELL_ABOVE):
+            if NOT_AGAIN.search(source):
                 continue
             printed, error = run(client, source)
             again = printed + (f"\n{error}" if error else "")
@@ -118,7 +111,5 @@ def test_every_cell_run_again_after_the_whole_notebook_prints_the_same(name, tmp
                          + "\n".join(changed))
 
 
-def test_the_exceptions_name_cells_that_exist():
-    for notebook, phrase in FOLLOWS_THE_CELL_ABOVE:
-        assert sum(source.startswith(phrase) for source in code_cells(notebook)) == 1
+def test_the_cells_not_run_again_exist():
     assert sum(bool(NOT_AGAIN.search(s)) for s in code_cells("06_two_layer_net.ipynb")) == 2
