@@ -9,6 +9,7 @@ values.
 
 import html
 import threading
+import weakref
 
 import ipywidgets as widgets
 import numpy as np
@@ -115,6 +116,7 @@ class TrainingDashboard(widgets.VBox):
         shape = E.image_shape(E.image_pixels(x_test))
         self.mistakes_plot, self.mistakes_image = MistakesPlot(shape=shape), image_widget()
         self.network = self.history = self.training = None
+        self._stopped_by = None  # why the last run was stopped, if not by its own Stop button
         self.train_button.on_click(lambda _: self._press_train())
         self.stop_button.on_click(lambda _: self.stop())
         self._controls = [self.hidden_size, self.learning_rate, self.batch_size, self.iters]
@@ -157,10 +159,24 @@ class TrainingDashboard(widgets.VBox):
     def running(self):
         return self.training is not None and self.training.running
 
+    _latest = None  # a weak reference to the dashboard whose run started last
+
     def start(self):
-        """Train a fresh TwoLayerNet with the current settings in a background thread."""
+        """Train a fresh TwoLayerNet with the current settings in a background thread.
+
+        Another dashboard's run that is still going is stopped first: run again, the cell
+        that made it leaves that dashboard out of reach, Stop button and all, and two runs
+        would share the cores and both report slow times.
+        """
         if self.running:
             return self.training
+        previous = TrainingDashboard._latest and TrainingDashboard._latest()
+        if previous is not None and previous is not self and previous.running:
+            previous._stopped_by = "another dashboard started training"
+            previous.stop()
+            previous.wait()
+        TrainingDashboard._latest = weakref.ref(self)
+        self._stopped_by = None
         x_train, t_train, x_test, t_test = self.data
         self.network = TwoLayerNet(E.image_pixels(x_train), self.hidden_size.value,
                                    self.num_classes, self.weight_init_std,
@@ -247,7 +263,8 @@ class TrainingDashboard(widgets.VBox):
             count = run.iteration + 1
             done = (f"{count:,} iterations, 0 to {run.iteration:,}" if count > 1
                     else "1 iteration, number 0") + f", in {run.history.seconds:.1f} s"
-            how = (f"Stopped after {done}; the network keeps what it learned"
+            why = f" ({self._stopped_by})" if self._stopped_by else ""
+            how = (f"Stopped{why} after {done}; the network keeps what it learned"
                    if run.history.stopped else f"Done: {done}")
             with self._status_lock:
                 self._set_status(

@@ -104,7 +104,7 @@ def accuracy_log(text):
 def assert_logs_agree(source, stored, fresh):
     """Same iterations as the cell's settings give, and accuracies within the tolerance."""
     iters = int(find(r"iters_num=(\d+)", source))
-    per_epoch = TRAIN_SIZE // int(find(r"batch_size=(\d+)", source))
+    per_epoch = TRAIN_SIZE // int(find(r"batch_size *= *(\d+)", source))
     measured_at = sorted({*range(0, iters, per_epoch), iters - 1})
     assert [row[0] for row in stored] == measured_at, (
         f"stored log measured at {[row[0] for row in stored]}, the cell's settings give "

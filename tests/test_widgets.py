@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from synthetic_data import blobs
 
-from bpcourse import TwoLayerNet, layers
+from bpcourse import TwoLayerNet, layers, training_widgets
 from bpcourse import explorers as E
 from bpcourse import widgets as W
 from bpcourse.explorer_plots import StaticFigure
@@ -196,6 +196,13 @@ def test_relu_derivative_is_drawn_as_a_step_and_the_sigmoid_as_a_curve():
 # --- lesson 6: the dashboard ------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def no_dashboard_started_before(monkeypatch):
+    # a dashboard stops the run of the one started before it: not across tests, where that
+    # one may hold a stand-in run
+    monkeypatch.setattr(training_widgets.TrainingDashboard, "_latest", None)
+
+
 @pytest.fixture
 def data():
     x, t = blobs(300)
@@ -366,6 +373,26 @@ def test_dashboard_stop_button_stops_cleanly_and_keeps_the_network(data):
     # the network is usable and trained: its first weights moved from their start
     start = TwoLayerNet(64, 10, 3, rng=0, dtype=np.float64).params["W1"]
     assert not np.array_equal(d.network.params["W1"], start)
+
+
+def test_a_new_dashboard_that_starts_training_stops_the_run_of_the_old_one(data):
+    # the dashboard cell run again: the old dashboard, out of reach, must not train on
+    old = W.training_dashboard(*data, hidden_size=10, iters_num=20000, batch_size=10)
+    new = W.training_dashboard(*data, hidden_size=10, iters_num=200, batch_size=10)
+    old.start()
+    try:
+        wait_for(lambda: old.training.iteration >= 20)
+        new.start()
+        assert not old.running and old.history.stopped
+        assert ("Stopped (another dashboard started training) after"
+                in old.status.value)
+        assert new.wait(60) and not new.history.stopped
+        new.start()  # its own second run stops nothing of its own
+        assert new.wait(60) and "Done: 200 iterations" in new.status.value
+    finally:
+        for d in (old, new):
+            d.stop()
+            assert d.wait(60)
 
 
 def test_dashboard_reports_a_failing_run_instead_of_hanging(data):
@@ -710,7 +737,6 @@ def test_dashboard_refuses_what_would_fail_only_when_train_is_pressed(data, monk
         W.training_dashboard(*data, seed="a")
     # and whatever still fails in start() is shown in the status, not lost
     d = W.training_dashboard(*data, iters_num=100)
-    from bpcourse import training_widgets
 
     def broken(*args, **kwargs):
         raise MemoryError("no room for the weights")
