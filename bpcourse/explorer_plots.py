@@ -24,6 +24,7 @@ from matplotlib.ticker import StrMethodFormatter
 from PIL import Image  # matplotlib's own dependency for writing PNG
 
 from bpcourse import explorers as E
+from bpcourse.checks import require_number
 from bpcourse.drawing import BACKWARD_COLOR, FORWARD_COLOR, INK, draw_graph, figure_size
 from bpcourse.formatting import format_exponent, format_value, format_yen
 
@@ -119,7 +120,7 @@ class ActivationPlot:
     """
 
     def __init__(self, xs=None):
-        self.xs = np.linspace(-6, 6, 601) if xs is None else np.asarray(xs, dtype=float)
+        self.xs = np.linspace(*E.X_RANGE, 601) if xs is None else np.asarray(xs, dtype=float)
         self.fig = StaticFigure(figsize=(11, 4), layout="constrained")
         self.ax_f, self.ax_d = self.fig.subplots(1, 2)
         (self.curve,) = self.ax_f.plot([], [], color=FORWARD_COLOR, lw=2.2)
@@ -181,6 +182,9 @@ def activation_figure(name="Sigmoid", x=1.0, dout=1.0):
     name: a key of ``explorers.ACTIVATIONS`` ("ReLU" or "Sigmoid"); x: the input marked on
     the curves; dout: the upstream gradient of the backward-pass box (floats).
     """
+    # the explorer's sliders refuse these too: nan, or an x off the curves, drew a broken plot
+    x = require_number("x", x, *E.X_RANGE, what="the range the curves are drawn over")
+    dout = require_number("dout", dout)
     return ActivationPlot().update(E.activation_point(name, x, dout)).fig
 
 
@@ -268,4 +272,5 @@ def numerical_gradient_figure(name="book", h=E.BOOK_H):
     name: a key of ``explorers.DIFF_FUNCTIONS`` ("book", "sin" or "exp"); h: the step
     marked, from ``explorers.H_MIN`` to ``explorers.H_MAX``.
     """
+    h = require_number("h", h, E.H_MIN, E.H_MAX, what="the range the plot shows")
     return NumericalGradientPlot().update(name, h).fig

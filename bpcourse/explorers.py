@@ -43,7 +43,7 @@ from bpcourse.numerical_differences import (  # lesson 2; a module of its own fo
 __all__ = [
     "SHOPPING_INPUTS", "ShoppingValues", "shopping_graph", "set_shopping_inputs",
     "shopping_values",
-    "ACTIVATIONS", "ActivationPoint", "activation_class", "activation_point",
+    "ACTIVATIONS", "X_RANGE", "ActivationPoint", "activation_class", "activation_point",
     "activation_curves", "DIFF_FUNCTIONS", "diff_function", "DiffFunction",
     "DifferenceErrors", "H_MIN", "H_MAX", "BOOK_H",
     "h_grid", "forward_difference", "central_difference", "difference_errors",
@@ -104,6 +104,7 @@ def shopping_values(g=None, **inputs):
 
 #: The activation layers the learner can pick, by the name shown on the buttons.
 ACTIVATIONS = {"ReLU": layers.Relu, "Sigmoid": layers.Sigmoid}
+X_RANGE = (-6.0, 6.0)  # the inputs the curves are drawn over: the x slider's range
 
 
 class ActivationPoint(NamedTuple):

@@ -72,6 +72,7 @@ class Graph:
     def __init__(self):
         self.nodes, self.edges, self.seed = [], [], 1.0
         self.forwarded = False  # whether every node has a value for backward() to use
+        self._forwarded_inputs = []  # copies of the inputs' values that forward() used
 
     def input(self, value, label=None, *, pos=None):
         """Add an input leaf holding ``value``; change ``node.value`` and re-run to update."""
@@ -151,6 +152,8 @@ class Graph:
             for edge in node.edges_out:
                 edge.value = node.value
         self.forwarded = True
+        # copies: an input changed in place (g["X"].value[0] = 5) must count as changed too
+        self._forwarded_inputs = [np.copy(n.value) for n in self.nodes if n.kind == "input"]
         return self.outputs[0].value if self.outputs else None
 
     def backward(self, seed=None):
@@ -166,6 +169,12 @@ class Graph:
                 "Graph.backward() was called before Graph.forward() (run() does both), or a "
                 "node was added since: the backward pass needs the values forward computes"
             )
+        self._require_inputs_as_forwarded()
+        wrong = [o for o in self.outputs if np.ndim(seed) and np.shape(seed) != np.shape(o.value)]
+        if seed is not None and wrong:  # NumPy would broadcast it: arrays for scalar inputs
+            raise ValueError(f"Graph.backward() expected a seed of one number or of the shape "
+                             f"of the output {wrong[0].label!r}, {np.shape(wrong[0].value)}; "
+                             f"got shape {np.shape(seed)}")
         if seed is not None:
             self.seed = seed
         for node in reversed(self.nodes):
@@ -182,6 +191,15 @@ class Graph:
             for edge, grad in zip(node.edges_in, grads, strict=True):
                 edge.grad = grad
         return [n.grad for n in self.nodes if n.kind == "input"]
+
+    def _require_inputs_as_forwarded(self):
+        inputs = [n for n in self.nodes if n.kind == "input"]
+        for node, then in zip(inputs, self._forwarded_inputs, strict=True):
+            if np.shape(node.value) != then.shape or not np.array_equal(node.value, then):
+                raise RuntimeError(  # else backward would use the old values without a word
+                    f"Graph.backward(): input {node.label!r} changed since the last forward() "
+                    f"(it was {then.tolist()!r}, it is {np.asarray(node.value).tolist()!r}): "
+                    "call forward() again first, or run(), which does both")
 
     def run(self, seed=None):
         """``forward()`` then ``backward(seed)``; returns the first output's value."""

@@ -204,7 +204,7 @@ class ActivationExplorer(Explorer):
     def __init__(self, name="ReLU", x=1.0, dout=1.0):
         E.activation_class(name)  # an unknown name: the KeyError that lists the known ones
         self.kind = widgets.ToggleButtons(options=list(E.ACTIVATIONS), value=name)
-        self.x = _slider(widgets.FloatSlider, x, -6.0, 6.0, 0.1, "input x", "x")
+        self.x = _slider(widgets.FloatSlider, x, *E.X_RANGE, 0.1, "input x", "x")
         self.dout = _slider(widgets.FloatSlider, dout, -2.0, 2.0, 0.1, "upstream dout", "dout")
         self.plot = ActivationPlot()
         self.point = None

@@ -231,6 +231,34 @@ def test_layout_is_deterministic_book_style_and_respects_given_positions():
     assert g.layout()[g["tax"]] == (1.0, 5.0)
 
 
+def test_backward_after_an_input_changed_asks_for_forward_instead_of_using_old_values():
+    g = G.apple_graph()
+    g.run()
+    g["apple"].value = 150  # backward alone returned the gradients of apple = 100
+    with pytest.raises(RuntimeError, match=r"input 'apple' changed since the last forward\(\) "
+                                           r"\(it was 100, it is 150\): call forward\(\)"):
+        g.backward()
+    assert g.run() == pytest.approx(330)  # forward again: fine
+    a = G.affine_graph(np.ones((2, 3)), np.ones((3, 2)), np.zeros(2))
+    a.run()
+    a["X"].value[0, 0] = 5.0  # changed in place: the same array object
+    with pytest.raises(RuntimeError, match="input 'X' changed"):
+        a.backward()
+
+
+def test_a_seed_of_another_shape_than_the_output_is_refused_not_broadcast():
+    g = G.Graph()
+    g.output(g.square(g.input(2.0, "x")), "z")
+    g.forward()
+    with pytest.raises(ValueError, match=r"expected a seed of one number or of the shape of "
+                                         r"the output 'z', \(\); got shape \(3,\)"):
+        g.backward(np.ones(3))  # x is one number: its gradient cannot be three
+    assert g.backward(3.0) == [12.0]
+    a = G.affine_graph(np.ones((2, 3)), np.ones((3, 2)), np.zeros(2))
+    a.forward()
+    assert np.shape(a.backward(np.ones((2, 2)))[0]) == (2, 3)
+
+
 def test_unknown_label_names_the_known_ones():
     with pytest.raises(KeyError, match="apple_num"):
         G.apple_graph()["banana"]

@@ -705,6 +705,21 @@ def test_look_inside_counts_a_negative_index_from_the_end_and_refuses_one_off_th
             W.look_inside(net, xt, tt, index=index)
 
 
+@pytest.mark.parametrize("make, kwargs, message", [
+    ("numerical_gradient_figure", {"h": -1}, r"h must be a finite number from 1e-12 to 0.1 "
+                                            r"\(the range the plot shows\), got -1"),
+    ("numerical_gradient_figure", {"h": float("nan")}, r"h must be .*, got nan"),
+    ("activation_figure", {"x": float("nan")}, r"x must be a finite number from -6 to 6 "
+                                               r"\(the range the curves are drawn over\)"),
+    ("activation_figure", {"x": 7}, r"x must be .*, got 7"),
+    ("activation_figure", {"dout": float("inf")}, r"dout must be a finite number, got inf"),
+])
+def test_the_static_figures_refuse_what_their_explorers_refuse(make, kwargs, message):
+    # they drew a plot with a step of -1 (and its 'error'), or nan on the curves
+    with pytest.raises(ValueError, match=message):
+        getattr(W, make)(**kwargs)
+
+
 @pytest.mark.parametrize("setting, value, message", [
     ("hidden_size", 300, "hidden_size must be a whole number from 10 to 200"),
     ("learning_rate", 2, "learning_rate must be a finite number from 0.001 to 1"),
