@@ -33,6 +33,9 @@ def show_source(obj):
 
     Given an instance, such as ``Relu()``, it shows the instance's class.
     """
+    if isinstance(obj, str):  # the name, not the thing: show_source("Relu")
+        raise TypeError(f"show_source takes the class or function itself, not its name: "
+                        f"show_source({obj}), not show_source({obj!r})")
     if not (inspect.isclass(obj) or inspect.isroutine(obj) or inspect.ismodule(obj)):
         obj = type(obj)  # inspect.getsource would raise TypeError on an instance
     try:

@@ -212,6 +212,11 @@ def compare_gradients(analytic, numerical):
     result = {}
     for key, a in analytic.items():
         n = numerical[key]
+        for name, value in (("analytic", a), ("numerical", n)):
+            if value is None:  # else: "has shape ()", which hides the None
+                raise TypeError(f"gradient {key!r}: the {name} one is None (a backward that "
+                                "forgets its `return` gives None)")
+        a, n = np.asarray(a), np.asarray(n)  # lists work too
         if np.shape(a) != np.shape(n):
             raise ValueError(
                 f"gradient {key!r}: analytic has shape {np.shape(a)}, numerical {np.shape(n)}"

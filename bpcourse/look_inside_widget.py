@@ -31,6 +31,10 @@ class LookInside(Explorer):
                              "None until its Train button has been pressed")
         self.network, self.data = network, (np.asarray(x), np.asarray(t))
         x = self.data[0]
+        if x.ndim < 2:  # else the error blames t: "expected 784 targets for 784 inputs"
+            raise ValueError(f"look_inside expected x_test of shape (N, {x.size}), all the test "
+                             f"digits; got shape {x.shape}, which is one digit. Pass x_test "
+                             "and t_test whole, and pick the digit with index=")
         self.view_network = E.private_view(network)
         self.backward_path = _backward_path(self.view_network)
         self.view = None

@@ -172,6 +172,10 @@ class Dot(Op):
 
     def forward(self, x, w):
         self.x, self.w = np.asarray(x), np.asarray(w)
+        if self.w.ndim != 2 or self.x.ndim not in (1, 2) or self.x.shape[-1] != len(self.w):
+            # NumPy's words are about a gufunc's "core dimension 0"
+            raise ValueError(f"dot expected x of shape (N, D) or (D,) and w of shape (D, M); "
+                             f"got x of shape {self.x.shape} and w of shape {self.w.shape}")
         return self.x @ self.w
 
     def backward(self, dout):

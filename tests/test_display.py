@@ -28,3 +28,9 @@ def test_show_source_of_an_instance_is_the_source_of_its_class():
 def test_show_source_of_something_without_python_source_says_what_it_shows():
     with pytest.raises(TypeError, match="Python source of a class or function.*built-in"):
         show_source(3)
+
+
+def test_show_source_of_a_name_says_to_pass_the_thing_itself():
+    with pytest.raises(TypeError, match=r"not its name: show_source\(Relu\), not "
+                                        r"show_source\('Relu'\)"):
+        show_source("Relu")

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -282,3 +284,15 @@ def test_float32_soft_labels_give_the_float64_loss_to_float32_precision():
         assert loss == pytest.approx(expected, rel=1e-6)
         assert cross_entropy_error(y, teacher) == pytest.approx(expected, rel=1e-6)
     assert off > 0  # the tolerance was needed
+
+
+def test_cross_entropy_with_its_arguments_swapped_warns():
+    # one-hot rows pass as probabilities and softmax rows as soft labels: a number came out
+    y = softmax(np.array([[1.0, 2.0, 3.0], [0.5, 0.1, 3.0]]))
+    t = np.eye(3)[[2, 0]]
+    with pytest.warns(UserWarning, match=r"y is one-hot and t is not; did you swap them\?"):
+        cross_entropy_error(t, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cross_entropy_error(y, t)  # the right order: no word
+        cross_entropy_error(t, t)  # one-hot against itself: a loss of 0, no swap to suspect

@@ -156,6 +156,14 @@ def test_an_f_that_returns_x_itself_is_measured_not_read_after_x_moves():
     assert x == 3.0
 
 
+def test_compare_gradients_names_a_none_and_takes_lists():
+    with pytest.raises(TypeError, match=r"gradient 'W': the analytic one is None \(a backward "
+                                        r"that forgets its `return` gives None\)"):
+        compare_gradients({"W": None}, {"W": np.ones(2)})
+    (diff,) = compare_gradients({"W": [1.0, 2.0]}, {"W": [1.0, 2.5]}).values()
+    assert diff.mean_abs == pytest.approx(0.25) and diff.max_rel == pytest.approx(0.2)
+
+
 def test_compare_gradients_names_missing_and_extra_keys():
     grads = {key: np.ones(2) for key in ("W1", "b1", "W2", "b2")}
     forgot_b2 = {key: grads[key] for key in ("W1", "b1", "W2")}

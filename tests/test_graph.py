@@ -259,6 +259,14 @@ def test_a_seed_of_another_shape_than_the_output_is_refused_not_broadcast():
     assert np.shape(a.backward(np.ones((2, 2)))[0]) == (2, 3)
 
 
+def test_an_affine_graph_with_a_transposed_w_names_both_shapes():
+    g = G.affine_graph(np.ones((2, 3)), np.ones((2, 3)), np.zeros(2))
+    with pytest.raises(ValueError, match=r"dot expected x of shape \(N, D\) or \(D,\) and w "
+                                         r"of shape \(D, M\); got x of shape \(2, 3\) and w of "
+                                         r"shape \(2, 3\)"):
+        g.run()
+
+
 def test_unknown_label_names_the_known_ones():
     with pytest.raises(KeyError, match="apple_num"):
         G.apple_graph()["banana"]

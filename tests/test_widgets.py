@@ -645,6 +645,16 @@ def test_unflattened_images_and_one_hot_labels_work_too(data):
 # --- starting values off the sliders ------------------------------------------------------
 
 
+def test_look_inside_of_one_digit_names_x_not_t():
+    # it said "expected 64 targets for 64 inputs; got 1", blaming t
+    x, t = blobs(20)
+    net = TwoLayerNet(64, 6, 3, rng=0)
+    with pytest.raises(ValueError, match=r"look_inside expected x_test of shape \(N, 64\), "
+                                         r"all the test digits; got shape \(64,\), which is "
+                                         r"one digit"):
+        W.look_inside(net, x[0], t[:1])
+
+
 @pytest.mark.parametrize("make, kwargs, message", [
     (W.shopping_explorer, {"apple": 1000}, "apple must be a whole number from 0 to 300"),
     (W.shopping_explorer, {"apple": 120.5}, "apple must be a whole number from 0 to 300"),
