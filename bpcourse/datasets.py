@@ -25,8 +25,6 @@ The array cache is in :mod:`bpcourse.mnist_cache`, the errors and their messages
 :mod:`bpcourse.fileio`; import everything public from this module.
 """
 
-import argparse
-import contextlib
 import functools
 import hashlib
 import http.client
@@ -268,43 +266,13 @@ def _fetch_verified(url, name, sink):
 
 
 def main(argv=None):
-    """``python -m bpcourse.datasets``: fetch and verify MNIST, say where it is."""
-    # Piped or redirected on Windows, stdout encodes in the ANSI code page: a path with a
-    # letter outside it is printed escaped rather than crash the command after its work.
-    with contextlib.suppress(AttributeError):  # a stream without it, e.g. in a notebook
-        sys.stdout.reconfigure(errors="backslashreplace")
-    parser = argparse.ArgumentParser(
-        prog="python -m bpcourse.datasets",
-        description="Find or download the four MNIST files, verify their SHA-256, build "
-        "the array cache that makes load_mnist() fast, and print where everything is. "
-        "Run it once while online, e.g. before a class.",
-        epilog=f"Search order: --data-dir, ${ENV_VAR}, the cache ({mnist_cache_dir()}), "
-        f"then the mirrors {', '.join(MIRRORS)}.",
-    )
-    parser.add_argument("--data-dir", help="a folder with the four .gz files (never written)")
-    args = parser.parse_args(argv)
-    npz, checksums = _array_cache()
-    try:
-        # always from the files: the command's job is to verify them, and the arrays just
-        # verified are written to the cache rather than an old cache read back and checked
-        found, arrays = _build(args.data_dir, npz, checksums)
-    except MnistError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print("MNIST is ready; every file matches its SHA-256:")
-    for name in FILES:
-        print(f"  {name:28} {found[name][1]}")
-    print(f"Array cache: {npz if npz.is_file() else '(none: the cache folder is not writable)'}")
-    x, x_test = arrays["x_train"], arrays["x_test"]
-    print(f"{len(x)} training and {len(x_test)} test images of {x.shape[1]}x{x.shape[2]} pixels.")
-    if any(where.endswith(_IN_MEMORY_ONLY) for _, where in found.values()):
-        print(
-            "error: the downloads could not be saved (see the warning above), so the next "
-            "load would download again.",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    """``python -m bpcourse.datasets``: fetch and verify MNIST, say where it is.
+
+    The command itself is in :mod:`bpcourse.mnist_cli`, to keep this module to the loader.
+    """
+    from bpcourse.mnist_cli import main as run_command
+
+    return run_command(argv)
 
 
 if __name__ == "__main__":

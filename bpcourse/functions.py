@@ -206,7 +206,9 @@ def cross_entropy_error(y, t):
     be non-negative and sum to 1; or (N,) label indices. Returns a scalar. A zero
     probability for the true class gives a large finite loss (-log of the smallest positive
     normal float, ``np.finfo(dtype).tiny``) instead of inf: the book adds 1e-7 for the same
-    reason, but that shifts every loss a little.
+    reason, but that shifts every loss a little. A y of exactly one-hot rows with a t that
+    is not warns: most likely the two were swapped (a softmax saturated to exact 0s and 1s,
+    against soft labels, warns too).
     """
     y, onehot, labels = _batched(_as_float_array(y, "cross_entropy_error"), t)
     if not (y.min() >= 0 and y.max() <= 1):  # "not": a nan fails too

@@ -11,6 +11,7 @@ the × and + nodes delegate to the learner's MulLayer and AddLayer. No matplotli
 
 import numpy as np
 
+from bpcourse import graph_layout
 from bpcourse.ops import (
     Add,
     AddConst,
@@ -195,11 +196,15 @@ class Graph:
     def _require_inputs_as_forwarded(self):
         inputs = [n for n in self.nodes if n.kind == "input"]
         for node, then in zip(inputs, self._forwarded_inputs, strict=True):
-            if np.shape(node.value) != then.shape or not np.array_equal(node.value, then):
-                raise RuntimeError(  # else backward would use the old values without a word
-                    f"Graph.backward(): input {node.label!r} changed since the last forward() "
-                    f"(it was {then.tolist()!r}, it is {np.asarray(node.value).tolist()!r}): "
-                    "call forward() again first, or run(), which does both")
+            now = np.asarray(node.value)
+            if now.shape == then.shape and np.array_equal(now, then, equal_nan=True):
+                continue
+            # else backward would use the old values without a word
+            how = (f"it was {then.tolist()!r}, it is {now.tolist()!r}" if then.size <= 6 else
+                   f"an array of shape {then.shape}, now {now.shape}")
+            raise RuntimeError(f"Graph.backward(): input {node.label!r} changed since the last "
+                               f"forward() ({how}): call forward() again first, or run(), "
+                               "which does both")
 
     def run(self, seed=None):
         """``forward()`` then ``backward(seed)``; returns the first output's value."""
@@ -212,44 +217,8 @@ class Graph:
         return next(e for e in src.edges_out if e.dst is dst)
 
     def layout(self, dx=3.0, dy=1.6):
-        """Node positions {node: (x, y)}: a node's explicit ``pos`` if given, else automatic.
-
-        Automatic and deterministic, in the style of the book: an op's column is one right
-        of its furthest input and its row that of its main input (its first op input, else
-        its first input), so a chain of ops runs along one straight line. A main leaf sits
-        one column left of its consumer; other leaves ("apple_num", "tax") come in steeply
-        from below, so their numbers never crowd the main arrow's.
-        """
-        col, x, row, free = {}, {}, {}, [0]
-        for node in self.nodes:
-            if node.kind != "input":
-                col[node] = 1 + max((col.get(s, 0) for s in node.inputs), default=0)
-                x[node] = col[node] * dx
-
-        def visit(node):
-            if node in row:
-                return
-            if node.kind == "input" or not node.inputs:
-                row[node], free[0] = free[0], free[0] + 1
-                return
-            main = next((s for s in node.inputs if s.kind != "input"), node.inputs[0])
-            if main.kind == "input" and main not in row:
-                x[main] = x[node] - dx
-            visit(main)
-            row[node] = row[main]
-            for src in node.inputs:
-                if src.kind != "input":
-                    visit(src)
-            sides = [s for s in node.inputs if s.kind == "input" and s not in row]
-            for k, src in enumerate(sides, 1):
-                row[src], x[src] = row[node] + k, x[node] - 0.3 * dx
-            free[0] = max(free[0], row[node] + len(sides) + 1)
-
-        for node in self.outputs + self.nodes:
-            visit(node)
-        return {
-            n: n.pos if n.pos is not None else (x.get(n, 0.0), -row[n] * dy) for n in self.nodes
-        }
+        """Node positions {node: (x, y)} for drawing: see :func:`bpcourse.graph_layout.layout`."""
+        return graph_layout.layout(self, dx, dy)
 
 
 def apple_graph(apple=100, apple_num=2, tax=1.1):

@@ -9,7 +9,7 @@ from .functions import as_label_indices
 from .gradient import numerical_gradient
 from .layers import Affine, Relu, SoftmaxWithLoss
 
-__all__ = ["TwoLayerNet"]
+__all__ = ["TwoLayerNet", "ScoresNotFinite"]
 
 
 class TwoLayerNet:
@@ -93,20 +93,28 @@ class TwoLayerNet:
         ``train`` measures accuracy in a second thread while the first one trains; few
         large chunks mean few moments in which that thread holds Python's global lock and
         makes the training thread wait (chunks of 1000 slowed training down by a fifth
-        while a measurement ran, chunks of 10000 by a fiftieth).
+        while a measurement ran, chunks of 10000 by a fiftieth). A row of scores with no
+        clear largest one (a nan, or an inf twice) raises ScoresNotFinite, a ValueError that
+        says whether x or the weights hold nan or inf.
         """
         chunk_size = require_number("chunk_size", chunk_size, 1, whole=True)
         labels = []
         # max(.., 1): an empty x still makes one (empty) chunk, so the result is (0,)
         for start in range(0, max(len(x), 1), chunk_size):
             scores = self.predict(x[start:start + chunk_size])
-            if not np.isfinite(scores).all():  # argmax would pick class 0 for a row of nan
-                raise ValueError(_not_finite_scores(self, x, start, scores))
+            # argmax would pick class 0 for a row of nan, or the first of two equal infs
+            top = scores.max(axis=1, keepdims=True)
+            undecided = np.isnan(top[:, 0]) | (np.isinf(top[:, 0]) & ((scores == top).sum(1) > 1))
+            if undecided.any():
+                raise ScoresNotFinite(self, x, start + int(np.argmax(undecided)))
             labels.append(scores.argmax(axis=1))
         return np.concatenate(labels)
 
     def accuracy(self, x, t, chunk_size=10000):
-        """Fraction of x (N, input_size) classified as t (one-hot or labels), in [0, 1]."""
+        """Fraction of x (N, input_size) classified as t (one-hot or labels), in [0, 1].
+
+        ScoresNotFinite (a ValueError) where no class can be picked: see predict_labels.
+        """
         require_samples(x, "accuracy")  # a fraction of nothing: say so, not ZeroDivisionError
         # predict first: a wrongly shaped x is then named by Affine, as passed
         predicted = self.predict_labels(x, chunk_size)
@@ -153,19 +161,30 @@ class TwoLayerNet:
         return dout
 
 
-def _not_finite_scores(network, x, start, scores):
-    """Why the scores of the chunk of x that begins at row ``start`` are not all finite."""
-    row = start + int(np.flatnonzero(~np.isfinite(scores).all(axis=1))[0])
-    if not np.isfinite(np.asarray(x[row], dtype=float)).all():
-        return (f"x[{row}] holds nan or inf, so its scores are not finite and no class can be "
-                "picked: look for nan or inf in the data")
-    broken = [key for key, param in network.params.items() if not np.isfinite(param).all()]
-    if broken:
-        return (f"the network's parameters {broken} hold nan or inf (a training run that "
-                "diverged leaves them so), so its scores are not finite and no class can be "
-                "picked")
-    return (f"the scores of x[{row}] overflowed to inf or nan: the weights, or the values "
-            "in x, are far too large")
+class ScoresNotFinite(ValueError):
+    """No class can be picked for row ``row`` of x: its scores hold nan, or their largest is
+    an inf that is there twice.
+
+    ``naming(where)`` gives the same error for x called otherwise, such as "x_test[7]":
+    ``train`` measures subsets of its arrays, whose row numbers are not the caller's.
+    """
+
+    def __init__(self, network, x, row):
+        self.row = row
+        if not np.isfinite(np.asarray(x[row], dtype=float)).all():
+            self.template = ("{where} holds nan or inf, so its scores are not finite and no "
+                             "class can be picked: look for nan or inf in the data")
+        elif broken := [k for k, p in network.params.items() if not np.isfinite(p).all()]:
+            self.template = (f"the network's parameters {broken} hold nan or inf (a training "
+                             "run that diverged leaves them so), so no class can be picked "
+                             "for {where}")
+        else:
+            self.template = ("the scores of {where} overflowed to inf or nan: the weights, or "
+                             "the values in it, are far too large")
+        super().__init__(self.template.format(where=f"x[{row}]"))
+
+    def naming(self, where):
+        return ValueError(self.template.format(where=where))
 
 
 def _checked_settings(input_size, hidden_size, output_size, weight_init_std):

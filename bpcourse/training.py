@@ -1,14 +1,13 @@
 """The training loop of lesson 6: minibatch SGD on a network with ``gradient``."""
 
-import copy
 import math
 import sys
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .accuracy_meter import AccuracyMeter
 from .blas_threads import blas_thread_limit
 from .checks import (
     require_number,
@@ -67,8 +66,11 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     ``gradient`` whose keys differ from those of ``params`` (checked every step) or whose
     shapes do (checked in the first step: they do not change), before that step changes
     any parameter. A loss that is no longer finite (the scores overflowed: the
-    weights have grown too large, most often from too large a learning rate) raises
-    FloatingPointError, also before the update; so do weights left not finite by the last.
+    weights have grown too large, most often from too large a learning rate, or the
+    mini-batch holds a row of x_train with nan or inf, which the message then names)
+    raises FloatingPointError, also before the update; so do weights left not finite by
+    the last. Data with nan or inf that a measurement meets first raises ValueError,
+    naming the row (see TwoLayerNet.predict_labels).
 
     Four choices make it fast without changing the maths: the minibatch indices are drawn
     in blocks (one call to the generator for the book's 10000 iterations, see
@@ -105,7 +107,8 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     start = time.perf_counter()
     # the meter measures accuracy in a second thread: see "Accuracy on the other core"
     with blas_thread_limit(blas_threads), \
-            AccuracyMeter(x_eval, t_eval, x_test, t_test, history, verbose) as meter:
+            AccuracyMeter(x_eval, t_eval, x_test, t_test, history, verbose,
+                          eval_indices) as meter:
         for i, batch in enumerate(batches):
             grads = network.gradient(x_train[batch], t_train[batch])
             # all checked before any update: no half steps (shapes do not change between steps)
@@ -226,74 +229,6 @@ def _diverged_message(i, loss, learning_rate, x_train, batch):
                 "weights have grown too large (or become nan). Most often the learning rate "
                 f"is too large (this run: {learning_rate:g}; the book uses 0.1)")
     return f"{what}. No parameter was updated with this mini-batch's gradients"
-
-
-class AccuracyMeter:
-    """Measures a network's training and test accuracy in a second thread, for ``train``.
-
-    Measuring all 60000 + 10000 MNIST images costs as much as a few hundred training steps,
-    and a run does it 18 times. But a measurement only needs the weights of one moment:
-    ``measure`` hands a deep copy of the network to a worker thread and returns. NumPy
-    releases Python's global lock during matrix products, the bulk of a measurement, so on
-    two cores both threads mostly run at once (the Python steps between products take
-    turns). The copy holds the same weights bit for bit, so the results are exactly those a
-    measurement in the loop would give.
-
-    Each result is recorded in ``history`` (and printed if ``verbose``) when the next
-    measurement starts, or by ``finish``: always one measurement late, however the threads
-    happen to be scheduled, so a callback that reads the history sees the same thing on
-    every run. A network that ``copy.deepcopy`` cannot copy is measured in the loop.
-    """
-
-    def __init__(self, x_train, t_train, x_test, t_test, history, verbose=False):
-        self.data = (x_train, t_train, x_test, t_test)
-        self.history = history
-        self.verbose = verbose
-        self._pending = None  # (iteration, future) of the measurement under way
-        self._copyable = True  # False once deepcopy has refused this network
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bpcourse-accuracy")
-
-    def measure(self, iteration, network):
-        """Record the previous measurement, then start measuring ``network`` as it is now."""
-        self.finish()
-        try:
-            snapshot = copy.deepcopy(network) if self._copyable else None
-        except (TypeError, copy.Error):  # it holds a lock, say: measure it here and now
-            # (only what deepcopy raises for an object it cannot copy: a bug elsewhere in a
-            # network's copying must surface, not turn into a quietly slower run)
-            self._copyable = False  # and do not try again every epoch
-            snapshot = None
-        if snapshot is None:
-            done = Future()
-            done.set_result(self._accuracies(network))
-            self._pending = (iteration, done)
-        else:
-            self._pending = (iteration, self._worker.submit(self._accuracies, snapshot))
-
-    def _accuracies(self, network):
-        x_train, t_train, x_test, t_test = self.data
-        return network.accuracy(x_train, t_train), network.accuracy(x_test, t_test)
-
-    def finish(self):
-        """Record the measurement under way, if any, waiting for it to end."""
-        if self._pending is None:
-            return
-        (iteration, future), self._pending = self._pending, None
-        train_acc, test_acc = future.result()  # re-raises an error from the worker
-        self.history.measured_at.append(iteration)
-        self.history.train_acc.append(train_acc)
-        self.history.test_acc.append(test_acc)
-        if self.verbose:
-            print(f"iteration {iteration:5d} | train acc {train_acc:.4f}"
-                  f" | test acc {test_acc:.4f}")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        # after an error or an interrupt too: wait for the worker, so no thread outlives
-        # train() (a measurement takes a fraction of a second)
-        self._worker.shutdown(wait=True, cancel_futures=True)
 
 
 def _draw_progress(done, total, width=40):

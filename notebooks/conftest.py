@@ -105,7 +105,7 @@ def mnist_missing():
 def pytest_collection_modifyitems(config, items):
     needs_mnist = {}
     for item in items:
-        path = Path(str(item.fspath))
+        path = Path(item.path)
         if path.suffix != ".ipynb":
             continue
         if path not in needs_mnist:

@@ -140,13 +140,24 @@ def test_scores_that_are_not_finite_are_an_error_that_says_where_not_an_accuracy
         net.accuracy(x, [0, 1, 0, 1, 0], chunk_size=2)
     net.params["W2"][0, 1] = np.nan
     with pytest.raises(ValueError, match=r"the network's parameters \['W2'\] hold nan or "
-                                         r"inf \(a training run that diverged"):
+                                         r"inf \(a training run that diverged leaves them "
+                                         r"so\), so no class can be picked for x\[0\]"):
         net.predict_labels(np.ones((2, 4)))
     net = TwoLayerNet(4, 3, 2, rng=0)
-    net.params["W1"][...] = 1e300
+    net.params["W1"][...] = 1e300  # every score -inf: no class is larger than another
     with np.errstate(over="ignore", invalid="ignore"), \
             pytest.raises(ValueError, match=r"the scores of x\[0\] overflowed to inf or nan"):
         net.predict_labels(np.full((2, 4), 1e10))
+
+
+def test_a_single_infinite_score_still_picks_its_class():
+    # float16 overflows easily, and one +inf (or a -inf beside finite scores) is still clear
+    net = TwoLayerNet(2, 2, 3, rng=0)
+    scores = np.array([[np.inf, 0.0, 1.0], [-np.inf, 0.0, 1.0], [np.inf, np.inf, 0.0]])
+    net.predict = lambda x: scores[:len(x)]
+    assert net.predict_labels(np.ones((2, 2))).tolist() == [0, 2]
+    with pytest.raises(ValueError, match=r"the scores of x\[2\] overflowed"):
+        net.predict_labels(np.ones((3, 2)))  # two +inf: which one?
 
 
 @pytest.mark.parametrize("chunk_size", [0, -1, 2.5])

@@ -624,9 +624,20 @@ def test_test_data_that_is_not_finite_is_an_error_not_an_accuracy():
     x, t, xt, tt = toy_data()
     xt = xt.copy()
     xt[3, 1] = np.inf
-    with pytest.raises(ValueError, match=r"x\[3\] holds nan or inf, so its scores are not "
-                                         r"finite and no class can be picked"):
+    with pytest.raises(ValueError, match=r"^x_test\[3\] holds nan or inf, so its scores are "
+                                         r"not finite and no class can be picked"):
         train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=50, verbose=False)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in matmul:RuntimeWarning")
+def test_a_bad_training_row_measured_through_eval_indices_is_named_by_its_own_index():
+    x, t, xt, tt = toy_data()
+    x = x.copy()
+    x[150, 2] = np.nan
+    # the measurement sees x_train[100:200]: its row 50 is x_train's row 150
+    with pytest.raises((ValueError, FloatingPointError), match=r"x_train\[150\]"):
+        train(TwoLayerNet(8, 4, 2, rng=0), x, t, xt, tt, iters_num=300, batch_size=2,
+              eval_indices=np.arange(100, 200), verbose=False)
 
 
 @pytest.mark.parametrize("seed, error", [("a", TypeError), (-1, ValueError), (1.5, TypeError)])
