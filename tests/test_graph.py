@@ -244,6 +244,19 @@ def test_backward_after_an_input_changed_asks_for_forward_instead_of_using_old_v
     a["X"].value[0, 0] = 5.0  # changed in place: the same array object
     with pytest.raises(RuntimeError, match="input 'X' changed"):
         a.backward()
+    # a large input is named by its shape, not printed whole
+    big = G.affine_graph(np.ones((100, 784)), np.ones((784, 2)), np.zeros(2))
+    big.run()
+    big["X"].value = np.zeros((100, 784))
+    with pytest.raises(RuntimeError, match=r"\(an array of shape \(100, 784\), now "
+                                           r"\(100, 784\)\): call forward") as caught:
+        big.backward()
+    assert len(str(caught.value)) < 300
+    # nan is not "changed" from nan: a graph may carry one
+    n = G.Graph()
+    n.output(n.square(n.input(float("nan"), "x")), "z")
+    n.run()
+    assert np.isnan(n.backward()[0])
 
 
 def test_a_seed_of_another_shape_than_the_output_is_refused_not_broadcast():
