@@ -28,7 +28,7 @@ class AccuracyMeter:
     def __init__(self, x_train, t_train, x_test, t_test, history, verbose=False,
                  eval_indices=None):
         self.data = (x_train, t_train, x_test, t_test)
-        self.eval_indices = eval_indices  # x_train is x_train[eval_indices] of train's
+        self.eval_indices = eval_indices  # which rows of train's x_train x_train is (None: all)
         self.history = history
         self.verbose = verbose
         self._pending = None  # (iteration, future) of the measurement under way
