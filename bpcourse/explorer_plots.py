@@ -180,7 +180,8 @@ def activation_figure(name="Sigmoid", x=1.0, dout=1.0):
     """Static fallback of the activation explorer (lesson 4): a matplotlib Figure.
 
     name: a key of ``explorers.ACTIVATIONS`` ("ReLU" or "Sigmoid"); x: the input marked on
-    the curves; dout: the upstream gradient of the backward-pass box (floats).
+    the curves, within ``explorers.X_RANGE`` (-6 to 6); dout: the upstream gradient of the
+    backward-pass box, any finite number. Else ValueError, as from the explorer's sliders.
     """
     # the explorer's sliders refuse these too: nan, or an x off the curves, drew a broken plot
     x = require_number("x", x, *E.X_RANGE, what="the range the curves are drawn over")
