@@ -22,8 +22,8 @@ This is a benchmark to run by hand, not a timed test.
 
 import argparse
 import json
+import math
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -71,13 +71,26 @@ def train_torch(x_train, t_train, x_test, t_test, init, threads):
 # --- one measurement, in a fresh process ------------------------------------------------------
 
 def rss_mib():
-    """Resident memory now, MiB (Linux); ru_maxrss is the peak so far."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    """Resident memory now, MiB; nan where there is no /proc (macOS, Windows)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return math.nan
 
 
 def peak_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    """Peak resident memory so far, MiB; nan on Windows, which has no ``resource``."""
+    try:
+        import resource  # here, not at the top: the script must start on Windows too
+    except ImportError:
+        return math.nan
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes there, KiB here
+
+
+def mib(value):
+    return "n/a" if math.isnan(value) else f"{value:.0f}"
 
 
 def worker(kind, data_dir, threads):
@@ -261,7 +274,7 @@ def main(argv=None):
         print(f"| {name} | {r['seconds']:.2f} | {r['cpu']:.2f} | "
               f"{r['seconds'] / course['seconds']:.2f}x / {r['cpu'] / course['cpu']:.2f}x | "
               f"{r['test_acc']:.4f}{' FAIL: >0.5 points from the course' if off else ''} | "
-              f"{r['peak']:.0f} | {r['baseline_rss']:.0f} / {r['baseline_peak']:.0f} |")
+              f"{mib(r['peak'])} | {mib(r['baseline_rss'])} / {mib(r['baseline_peak'])} |")
     if torch_note:
         print(torch_note)
     print_targets(rows, runs)

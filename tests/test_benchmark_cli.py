@@ -20,3 +20,23 @@ def test_without_mnist_a_benchmark_stops_with_the_loaders_advice(script, tmp_pat
     assert "no MNIST to measure with" in done.stderr
     assert "python -m bpcourse.datasets" in done.stderr  # load_mnist's advice, passed on
     assert done.stdout == ""  # stopped before the first line of a table
+
+
+def test_bench_train_starts_and_reports_memory_as_n_a_without_resource(tmp_path):
+    # Windows has neither the resource module nor /proc: the script must still start (the
+    # test above runs it) and say "n/a" for memory instead of failing at import
+    script = ROOT / "benchmarks" / "bench_train.py"
+    code = ("import sys; sys.modules['resource'] = None; "
+            f"sys.path.insert(0, {str(script.parent)!r})\n"
+            "import bench_train as b\n"
+            "print(b.mib(b.peak_mib()), b.mib(b.rss_mib()), b.mib(300.4))")
+    env = {k: v for k, v in os.environ.items() if k != "BPCOURSE_DATA"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    peak, now, given = done.stdout.split()
+    assert peak == "n/a" and given == "300"
+    if Path("/proc/self/statm").exists():
+        assert float(now) > 1  # MiB of a running Python with NumPy
+    else:
+        assert now == "n/a"
