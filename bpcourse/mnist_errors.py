@@ -121,8 +121,10 @@ def not_found_message(name, places, missing, notes, failures, *, cache, files, e
          "The files are:",
          *(f"    {file}" for file in files)],
         [f"Or keep the four files in any folder and point ${env_var} at it: in a",
-         f"notebook, run  %env {env_var}=/path/to/folder  before loading; in a shell,",
-         f"export {env_var}=/path/to/folder  (Windows: set {env_var}=C:\\path\\to\\folder);",
+         f"notebook, run  %env {env_var}=/path/to/folder  before loading (any system);",
+         f"in a shell, before starting Jupyter: export {env_var}=/path/to/folder",
+         f"(Windows PowerShell: $env:{env_var} = \"C:\\path\\to\\folder\";",
+         f"cmd: set {env_var}=C:\\path\\to\\folder);",
          "or pass it directly: load_mnist(data_dir='/path/to/folder')."],
     ]
     if partial is not None:  # the folder meant for the data holds some of the files

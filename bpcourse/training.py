@@ -39,6 +39,16 @@ class TrainingHistory:
     seconds: float = 0.0
     stopped: bool = False
 
+    def __repr__(self):
+        # a summary: the default would print every loss, 10,000 numbers for the book's run
+        losses = f"{len(self.loss)} losses" + (f", last {self.loss[-1]:.4f}" if self.loss else "")
+        measured = f"{len(self.measured_at)} measurements"
+        if self.train_acc and self.test_acc:
+            measured += (f", last at iteration {self.measured_at[-1]}: train acc "
+                         f"{self.train_acc[-1]:.4f}, test acc {self.test_acc[-1]:.4f}")
+        end = f"{self.seconds:.1f} s" + (", stopped early" if self.stopped else "")
+        return f"TrainingHistory({losses}; {measured}; {end})"
+
 
 def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_size=100,
           learning_rate=0.1, seed=0, verbose=True, progress=False, callback=None,

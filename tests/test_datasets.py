@@ -1214,6 +1214,10 @@ def test_the_not_found_message_lists_files_places_and_the_fix(cache):
     assert "  - $BPCOURSE_DATA: not set" in message
     assert f"copy them into this folder:\n         {cache}\n" in message
     assert "offline" not in message  # no mirror was tried, so nothing says we are offline
+    # PowerShell's `set` is an alias that makes a variable of another name and says nothing
+    text = " ".join(message.split())
+    assert '(Windows PowerShell: $env:BPCOURSE_DATA = "C:\\path\\to\\folder";' in text
+    assert "cmd: set BPCOURSE_DATA=C:\\path\\to\\folder)" in text
 
 
 def not_found_text(tmp_path, failures):

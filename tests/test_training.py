@@ -10,7 +10,7 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from bpcourse import TwoLayerNet, gradient_check, layers, train
-from bpcourse.training import _minibatches
+from bpcourse.training import TrainingHistory, _minibatches
 
 
 def toy_data(seed=0, n=400):
@@ -33,6 +33,12 @@ def test_train_learns_and_records_history(capsys):
     assert np.mean(history.loss[-20:]) < np.mean(history.loss[:20]) / 2
     out = capsys.readouterr().out
     assert out.count("train acc") == 21 and "iteration   199" in out
+    # a cell that ends with `history` shows a summary, not every loss of the run
+    assert repr(history) == (
+        f"TrainingHistory(200 losses, last {history.loss[-1]:.4f}; 21 measurements, last at "
+        f"iteration 199: train acc {history.train_acc[-1]:.4f}, test acc "
+        f"{history.test_acc[-1]:.4f}; {history.seconds:.1f} s)")
+    assert repr(TrainingHistory()) == "TrainingHistory(0 losses; 0 measurements; 0.0 s)"
 
 
 def test_train_is_reproducible_with_a_seed():
@@ -66,6 +72,7 @@ def test_callback_stops_cleanly_and_the_network_keeps_its_state():
     history = train(net, x, t, xt, tt, iters_num=1000, batch_size=30, verbose=False,
                     callback=lambda i, h: i == 24)
     assert history.stopped and len(history.loss) == 25
+    assert repr(history).endswith(", stopped early)")
     assert not np.array_equal(net.params["W1"], before)
 
 
