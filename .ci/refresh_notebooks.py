@@ -6,9 +6,14 @@ nbclient):
 
 Each notebook runs top to bottom in a fresh kernel inside notebooks/; then the volatile
 per-cell timing metadata is dropped and a print that arrived in pieces is merged into one
-stream output, so a re-run changes only what really changed (except the stored state of the
-widget cells, whose model ids are new in every run). Run it after editing bpcourse/
+stream output, so a re-run changes only what really changed. Run it after editing bpcourse/
 (the notebooks show its source) and commit the result.
+
+Widgets are stored by their text form only, "ShoppingExplorer()": no widget state and no
+widget view. JupyterLab and Notebook 7 would draw a stored state as soon as a notebook
+opens, as a copy whose sliders move but which no kernel answers; with the text form a
+notebook just opened says what the cell will show once it runs (the README and the lessons
+say so), and every widget has a static picture before it for previews.
 """
 
 import os
@@ -32,14 +37,20 @@ def merge_streams(outputs):
     return merged
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 def refresh(path):
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3",
+    NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    nb.metadata.pop("widgets", None)  # a state stored by an earlier version of this script
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
             cell.outputs = merge_streams(cell.outputs)
+            for out in cell.outputs:
+                out.get("data", {}).pop(WIDGET_VIEW, None)  # see the module's docstring
     nbformat.validate(nb)
     nbformat.write(nb, path)
 

@@ -105,6 +105,21 @@ def test_notebook_stored_executed_in_order(name):
             assert out.get("output_type") != "error", f"{name}: a cell stored an error"
 
 
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_widgets_are_stored_by_their_text_form_only(name):
+    # JupyterLab draws a stored widget state as soon as the notebook opens: a copy whose
+    # sliders move while no kernel answers them (.ci/refresh_notebooks.py says more)
+    nb = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))
+    assert "widgets" not in nb["metadata"], f"{name} stores widget state"
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            # what is left, the text form ("ShoppingExplorer()", tests/test_widgets.py), is
+            # what a notebook just opened shows, as the README and the lessons say
+            assert "application/vnd.jupyter.widget-view+json" not in data, (
+                f"{name} stores a widget view: {''.join(cell['source'])[:80]!r}")
+
+
 def test_lesson_6s_float32_cells_are_the_ones_nbval_skips():
     # untagged, nbval would compare their last digits and fail on other computers
     cells = json.loads((ROOT / "notebooks" / NOTEBOOKS[5]).read_text(encoding="utf-8"))["cells"]
