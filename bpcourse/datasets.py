@@ -9,7 +9,7 @@ uses pickle and never loads a file it has not verified. For each of the four fil
 
 1. the ``data_dir`` argument,
 2. the folder named by the environment variable ``BPCOURSE_DATA``,
-3. the download cache (:func:`mnist_cache_dir`, ``~/.cache/bpcourse/mnist`` by default),
+3. the download cache (:func:`mnist_cache_dir`: ``~/.cache/bpcourse/mnist`` on Linux),
 
 and otherwise downloads it from the first of :data:`MIRRORS` that serves a good copy,
 into the cache. A file counts only if the SHA-256 of its *decompressed* content is the

@@ -15,6 +15,7 @@ different cache, as it should).
 
 import hashlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -44,16 +45,25 @@ KEYS = ("x_train", "t_train", "x_test", "t_test")
 def mnist_cache_dir():
     """Return the folder for downloads and the array cache (it may not exist yet).
 
-    ``$XDG_CACHE_HOME/bpcourse/mnist`` if that variable is an absolute path, else
-    ``~/.cache/bpcourse/mnist``.
+    ``$XDG_CACHE_HOME/bpcourse/mnist`` if that variable is an absolute path; else the
+    system's folder for caches: ``%LOCALAPPDATA%\\bpcourse\\Cache\\mnist`` on Windows,
+    ``~/Library/Caches/bpcourse/mnist`` on macOS, ``~/.cache/bpcourse/mnist`` elsewhere.
+    (In the home folder, a school's roaming Windows profiles would copy its 53 to 64 MB at
+    every logon and logoff, and macOS's backups would keep it.)
     """
     root = os.environ.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(root):  # the XDG spec says to ignore relative values
-        try:
-            root = Path.home() / ".cache"
-        except RuntimeError:  # no home directory (some containers)
-            root = Path(tempfile.gettempdir())
-    return Path(root) / "bpcourse" / "mnist"
+    if os.path.isabs(root):  # the XDG spec says to ignore relative values
+        return Path(root) / "bpcourse" / "mnist"
+    local = os.environ.get("LOCALAPPDATA", "")
+    if sys.platform == "win32" and os.path.isabs(local):
+        return Path(local) / "bpcourse" / "Cache" / "mnist"
+    try:
+        home = Path.home()
+    except RuntimeError:  # no home directory (some containers)
+        return Path(tempfile.gettempdir()) / "bpcourse" / "mnist"
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / "bpcourse" / "mnist"
+    return home / ".cache" / "bpcourse" / "mnist"
 
 
 def writable_folder(folder):

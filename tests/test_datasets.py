@@ -372,6 +372,26 @@ def test_cache_dir_follows_xdg_and_ignores_relative_values(tmp_path, monkeypatch
     assert datasets.mnist_cache_dir() == tmp_path / "home" / ".cache" / "bpcourse" / "mnist"
 
 
+@pytest.mark.parametrize("platform", ["linux", "win32", "darwin"])
+def test_cache_dir_is_the_systems_cache_folder_unless_xdg_says_otherwise(platform, tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.setattr(mnist_cache.sys, "platform", platform)
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
+    assert datasets.mnist_cache_dir() == tmp_path / "xdg" / "bpcourse" / "mnist"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    set_home(monkeypatch, tmp_path / "home")
+    expected = {
+        "linux": tmp_path / "home" / ".cache" / "bpcourse" / "mnist",
+        # not roamed with the profile, as ~ would be
+        "win32": tmp_path / "local" / "bpcourse" / "Cache" / "mnist",
+        "darwin": tmp_path / "home" / "Library" / "Caches" / "bpcourse" / "mnist",
+    }[platform]
+    assert datasets.mnist_cache_dir() == expected
+    monkeypatch.delenv("LOCALAPPDATA")  # then Windows too uses the home folder
+    assert datasets.mnist_cache_dir() == (tmp_path / "home" / ".cache" / "bpcourse" / "mnist"
+                                          if platform == "win32" else expected)
+
+
 def test_cache_dir_falls_back_to_the_temp_folder_without_a_home(monkeypatch):
     # some containers run as a user with no home folder, where Path.home() raises: the
     # cache goes to the temp folder rather than load_mnist crashing before it looks
