@@ -10,11 +10,11 @@ stream output, so a re-run changes only what really changed. Run it after editin
 (the notebooks show its source) and commit the result.
 
 Widgets are stored by their text form only, "ShoppingExplorer()": no widget state and no
-widget view. With them, JupyterLab and Notebook 7 draw a notebook just opened either as a
-copy whose sliders move but which no kernel answers (jupyterlab_widgets 3.0.17 restores the
-stored state when the kernel starts) or, in some versions, as "Error displaying widget:
-model not found". The text form says what the cell will show once it runs, as the README
-and the lessons say, and every widget has a static picture before it for previews.
+widget view. With them, JupyterLab drew a trusted notebook just opened (one it has saved
+itself is trusted) with copies of the widgets whose sliders moved while nothing redrew, as
+no kernel answered them (seen in Chromium with JupyterLab 4.6.6 and jupyterlab_widgets
+3.0.17). The text form says what the cell will show once it runs, trusted or not, as the
+README and the lessons say, and every widget has a static picture before it for previews.
 """
 
 import os
