@@ -107,7 +107,7 @@ def test_notebook_stored_executed_in_order(name):
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_widgets_are_stored_by_their_text_form_only(name):
-    # JupyterLab draws a stored widget state as soon as the notebook opens: a copy whose
+    # JupyterLab draws a stored widget state when it opens a trusted notebook: a copy whose
     # sliders move while no kernel answers them (.ci/refresh_notebooks.py says more)
     nb = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))
     assert "widgets" not in nb["metadata"], f"{name} stores widget state"
