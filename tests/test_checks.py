@@ -94,3 +94,16 @@ def test_require_same_keys_names_the_missing_and_the_extra():
                           "; nothing changed")
     assert str(caught.value) == ("the gradients lack ['b'] and have extra ['c'], compared "
                                  "with params ['a', 'b']; nothing changed")
+
+
+def test_a_layer_holding_a_view_of_a_params_array_counts_as_holding_it():
+    from bpcourse import TwoLayerNet
+    from bpcourse.checks import require_params_in_layers
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    net.layers["Affine1"].W = net.params["W1"][:]  # a view: in-place updates still reach it
+    require_params_in_layers(net)  # must not raise
+
+
+def test_gradients_that_are_no_dict_are_a_type_error_naming_the_type():
+    with pytest.raises(TypeError, match=r"are not a dict keyed like .*: got list"):
+        require_same_keys([np.ones(2)], {"W": np.ones(2)}, "the analytic gradients", "params")

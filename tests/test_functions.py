@@ -296,3 +296,18 @@ def test_cross_entropy_with_its_arguments_swapped_warns():
         warnings.simplefilter("error")
         cross_entropy_error(y, t)  # the right order: no word
         cross_entropy_error(t, t)  # one-hot against itself: a loss of 0, no swap to suspect
+
+
+def test_log_softmax_is_stable_row_by_row():
+    x = np.array([[1e4, 0.0], [0.0, 1.0]])  # rows of very different scale
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        got = log_softmax(x)
+    np.testing.assert_allclose(got[0], [0.0, -1e4])
+    np.testing.assert_allclose(got[1], np.log(softmax(x[1])), rtol=1e-12)
+
+
+@pytest.mark.parametrize("f", [sigmoid, relu, softmax, log_softmax])
+def test_complex_input_is_a_type_error(f):
+    # NumPy would compute complex values, or drop the imaginary parts, without a word
+    with pytest.raises(TypeError, match=r"got an array of complex numbers"):
+        f(np.array([1.0 + 1.0j, 2.0]))

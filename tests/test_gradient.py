@@ -173,3 +173,22 @@ def test_compare_gradients_names_missing_and_extra_keys():
         compare_gradients(forgot_b2, grads)
     with pytest.raises(ValueError, match=r"lack \['b2'\] and have extra \['B2'\]"):
         compare_gradients({**forgot_b2, "B2": np.ones(2)}, grads)
+
+
+def test_compare_gradients_names_a_numerical_none():
+    with pytest.raises(TypeError, match=r"gradient 'W': the numerical one is None"):
+        compare_gradients({"W": np.ones(2)}, {"W": None})
+
+
+def test_a_nudge_a_few_percent_off_h_is_refused():
+    # float32 at 200: its spacing is 1.5e-5, so 1e-4 is stored as 7 steps, 7% off h
+    with pytest.raises(ValueError, match=r"rounded in float32: x\[0\] = 200\.0.*7% off h"):
+        numerical_gradient(lambda v: float(v[0]), np.array([200.0], dtype=np.float32))
+
+
+def test_a_float64_h_does_not_hide_float32_rounding():
+    # x + h with a float64 h is computed in float64, where the nudge looks whole: the check
+    # must look at the nudge as the float32 x will hold it
+    with pytest.raises(ValueError, match=r"lost in float32: x\[0\] = 5000\.0"):
+        numerical_gradient(lambda v: float(v.astype(np.float64).sum()),
+                           np.array([5000.0], dtype=np.float32), h=np.float64(1e-4))

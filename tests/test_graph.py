@@ -371,3 +371,12 @@ def test_no_op_mutates_its_inputs_or_dout_or_hands_them_back():
             np.testing.assert_array_equal(a, a0, err_msg=name)
         np.testing.assert_array_equal(dout, dout_before, err_msg=name)
         np.testing.assert_array_equal(out, out_before, err_msg=name)
+
+
+def test_backward_returns_one_gradient_per_input_none_for_an_unused_one():
+    g = G.Graph()
+    g.input(3.0, "x")
+    g.input(5.0, "unused")
+    g.output(g.scale(g["x"], 2), "y")
+    g.forward()
+    assert g.backward() == [2.0, None]

@@ -466,3 +466,30 @@ def test_affine_names_wrongly_shaped_weights_when_it_is_built(W, b):
                                          rf"\(M,\); got W of shape {re.escape(str(W.shape))} "
                                          rf"and b of shape {re.escape(str(np.shape(b)))}"):
         Affine(W, b)
+
+
+def test_mul_and_add_sum_a_broadcast_column_back_to_its_shape():
+    x = np.arange(6.0).reshape(2, 3)
+    y = np.array([[10.0], [20.0]])  # (2, 1): broadcast along axis 1, not a leading axis
+    dout = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    mul = MulLayer()
+    mul.forward(x, y)
+    dx, dy = mul.backward(dout)
+    np.testing.assert_array_equal(dx, dout * y)
+    np.testing.assert_array_equal(dy, (dout * x).sum(axis=1, keepdims=True))
+    add = AddLayer()
+    add.forward(x, y)
+    _, dy = add.backward(dout)
+    np.testing.assert_array_equal(dy, [[6.0], [15.0]])
+
+
+@pytest.mark.parametrize("layer", [Relu, Sigmoid])
+def test_relu_and_sigmoid_take_a_single_number(layer):
+    layer = layer()
+    assert np.shape(layer.forward(np.float64(2.0))) == ()
+    assert np.shape(layer.backward(1.0)) == ()
+
+
+def test_a_single_string_is_named_as_a_string_not_none():
+    with pytest.raises(TypeError, match=r"got an array of strings"):
+        Relu().forward("1.5")

@@ -22,9 +22,10 @@ log's lines has the tightest tolerance.
 
 It trains lesson 6's network once more (about 4 s; nbval trains it too), runs exercise 3's
 short training, and trains the network six more times, with the other seeds whose range of
-final accuracies the lesson states (about 25 s). Needs the real MNIST: from the folder BPCOURSE_DATA names (CI sets it;
-a folder that does not exist fails), or else from the cache that `python -m
-bpcourse.datasets` fills; skipped, with the reason, if it is in neither.
+final accuracies the lesson states (about 25 s). Needs the real MNIST: from the folder
+BPCOURSE_DATA names (CI sets it; a folder that does not exist fails), or else from the
+cache that `python -m bpcourse.datasets` fills; skipped, with the reason, if it is in
+neither.
 """
 
 import configparser

@@ -224,3 +224,12 @@ def test_a_second_hidden_layer_needs_only_the_changes_lesson_6_lists(h2):
     assert inside.view.probs.shape == (4,)
     assert ("through SoftmaxWithLoss, Affine3, Relu2, Affine2, Relu1 and Affine1 down to the "
             "pixels") in inside.readout.value
+
+
+def test_parameters_holding_inf_are_named():
+    net = TwoLayerNet(4, 3, 2, rng=0)
+    net.params["W2"][0, 1] = np.inf
+    net.params["W2"][1, 1] = -np.inf
+    with np.errstate(invalid="ignore"), pytest.raises(
+            ValueError, match=r"the network's parameters \['W2'\] hold nan or inf"):
+        net.predict_labels(np.ones((2, 4)))
