@@ -3,11 +3,13 @@
 import math
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .accuracy_meter import AccuracyMeter
+from .batches_ahead import gathered_ahead
 from .blas_threads import blas_thread_limit
 from .checks import (
     require_number,
@@ -82,16 +84,18 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     the last. Data with nan or inf that a measurement meets first raises ValueError,
     naming the row (see TwoLayerNet.predict_labels).
 
-    Four choices make it fast without changing the maths: the minibatch indices are drawn
+    Five choices make it fast without changing the maths: the minibatch indices are drawn
     in blocks (one call to the generator for the book's 10000 iterations, see
-    _minibatches); the loss recorded is the one the gradient's own forward pass computed,
-    instead of a second forward pass; the accuracies are measured on a copy of the network
-    in a second thread, on another core if there is one, while training goes on (see
-    AccuracyMeter), so a measurement reaches ``history`` (and the screen) one epoch late,
-    when the next one starts, and all of them are there when ``train`` returns; and NumPy's
-    linear-algebra library (BLAS) gets ``blas_threads`` threads (None leaves its own
-    choice, one per core): a mini-batch's matrix products are too small to share between
-    cores, and the threads would spend more time waiting for each other than multiplying.
+    _minibatches); their rows are copied out of x_train in another thread, a few blocks
+    ahead of the step that needs them (see gathered_ahead); the loss recorded is the one the
+    gradient's own forward pass computed, instead of a second forward pass; the accuracies
+    are measured on a copy of the network in a second thread, on another core if there is
+    one, while training goes on (see AccuracyMeter), so a measurement reaches ``history``
+    (and the screen) one epoch late, when the next one starts, and all of them are there
+    when ``train`` returns; and NumPy's linear-algebra library (BLAS) gets ``blas_threads``
+    threads (None leaves its own choice, one per core): a mini-batch's matrix products are
+    too small to share between cores, and the threads would spend more time waiting for
+    each other than multiplying.
     """
     iters_num, batch_size, learning_rate = _check_settings(iters_num, batch_size, learning_rate,
                                                            callback, blas_threads)
@@ -115,12 +119,14 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     progress_every = max(iters_num // 50, 1)  # 50 redraws, not one per iteration
     history = TrainingHistory()
     start = time.perf_counter()
-    # the meter measures accuracy in a second thread: see "Accuracy on the other core"
+    # the meter measures accuracy in a second thread, and a third gathers the mini-batches
+    # ahead: see "Why this loop is fast" in lesson 6
     with blas_thread_limit(blas_threads), \
             AccuracyMeter(x_eval, t_eval, x_test, t_test, history, verbose,
-                          eval_indices) as meter:
-        for i, batch in enumerate(batches):
-            grads = network.gradient(x_train[batch], t_train[batch])
+                          eval_indices) as meter, \
+            closing(gathered_ahead(x_train, t_train, batches)) as gathered:
+        for i, (batch, x_batch, t_batch) in enumerate(gathered):
+            grads = network.gradient(x_batch, t_batch)
             # all checked before any update: no half steps (shapes do not change between steps)
             _require_all_gradients(grads, network.params, shapes=i == 0)
             loss = float(network.last_layer.loss)
