@@ -17,8 +17,8 @@ def gathered_ahead(x, t, batches, per_block=20, blocks_ahead=2):
     integer array (batch_size,), and x[batch], t[batch] come as (batch_size, ...).
 
     Copying a mini-batch of random rows out of MNIST's 188 MB of training images waits on
-    memory, not on arithmetic: about 30 µs of a 300 µs step on a quiet machine, and 75 µs
-    of 440 on a busy one. So a worker thread copies the rows of the next ``per_block``
+    memory, not on arithmetic: about 30 µs of a 300 µs step on a fast machine, and 75 µs
+    of 440 on a slow one. So a worker thread copies the rows of the next ``per_block``
     batches at a time, up to ``blocks_ahead`` blocks ahead (6 MB a block for the book's
     batches of 100), while the loop computes with the current batch: NumPy releases Python's
     global lock while it copies, so on two cores both go on at once. The rows are the same
