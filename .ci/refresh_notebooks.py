@@ -45,7 +45,9 @@ def refresh(path):
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3", store_widget_state=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-    nb.metadata.pop("widgets", None)  # a state stored by an earlier version of this script
+    # a state that JupyterLab ("Save Widget State Automatically") or an earlier version of
+    # this script wrote into the file: nbclient keeps the notebook's metadata
+    nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
