@@ -26,6 +26,8 @@ _EXPORTS = {
     # lesson 2 and 6: numerical gradients and gradient checks
     "numerical_gradient": "gradient",
     "gradient_check": "gradient",
+    # lessons 4 and 5: the exercises' gradient check, which says what is wrong
+    "check_backward": "exercise_checks",
     # lesson 6: the network and its training loop
     "TwoLayerNet": "network",
     "train": "training",

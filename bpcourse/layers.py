@@ -24,17 +24,22 @@ __all__ = ["MulLayer", "AddLayer", "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss
 
 def _check_dout(layer, dout, expected_shape):
     """Return ``dout`` ready to compute with (a list becomes an array), or say what is wrong."""
-    dout = _array_if_list(dout)
+    given, dout = dout, _array_if_list(dout)
     if dout is None or np.shape(dout) != tuple(expected_shape):
         # the message is built only here: backward runs in every training step
         expected = (f"{type(layer).__name__}.backward() expected dout of shape "
-                    f"{tuple(expected_shape)} (the shape of its forward output)")
+                    f"{tuple(expected_shape)} (the shape of its forward output"
+                    + (": one number)" if tuple(expected_shape) == () else ")"))
         if dout is None:
             raise TypeError(
                 f"{expected}; got None. Did the layer after it return None from backward? "
                 "An Affine with input_grad=False does, so it can only be a network's first layer"
             )
-        raise ValueError(f"{expected}; got shape {np.shape(dout)}")
+        # a MulLayer's or AddLayer's whole (dx, dy), passed on by a slip in lesson 3
+        pair = ("; it is a pair, as a × or + node's backward returns one gradient per input: "
+                "unpack it first, dx, dy = layer.backward(dout)"
+                if isinstance(given, tuple) and len(given) == 2 else "")
+        raise ValueError(f"{expected}; got shape {np.shape(dout)}{pair}")
     return dout
 
 

@@ -493,3 +493,15 @@ def test_relu_and_sigmoid_take_a_single_number(layer):
 def test_a_single_string_is_named_as_a_string_not_none():
     with pytest.raises(TypeError, match=r"got an array of strings"):
         Relu().forward("1.5")
+
+
+def test_a_pair_passed_on_whole_is_named():
+    # lesson 3's slip: add_layer.backward(mul_layer.backward(d)), not unpacking (dx, dy)
+    mul, add = MulLayer(), AddLayer()
+    add.forward(mul.forward(100.0, 2.0), 450.0)
+    with pytest.raises(ValueError, match=r"shape \(\) \(the shape of its forward output: one "
+                                         r"number\); got shape \(2,\); it is a pair.*unpack"):
+        add.backward(mul.backward(1.1))
+    # an array of the wrong shape is not a pair: no such hint
+    with pytest.raises(ValueError, match=r"got shape \(2,\)$"):
+        add.backward(np.array([1.1, 1.1]))
