@@ -96,7 +96,11 @@ def backward_problems(layer_class, x, dout=None, t=None, *, seed=0):
                         "self?")
     if t is not None:
         layer.forward(x, t)
-        twice = layer.backward(2.0)
+        try:
+            twice = layer.backward(2.0)
+        except TypeError as error:  # most likely a backward(self) with no dout at all
+            return problems + [f"backward(2.0) raised TypeError ({error}): backward takes "
+                               "dout, the gradient that reaches the layer (1 for a loss)"]
         if _shape_problem(twice, x.shape) or not np.allclose(twice, 2 * dx, rtol=0,
                                                              atol=TOLERANCE):
             problems.append("backward(2.0) is not twice backward(): a layer multiplies its "

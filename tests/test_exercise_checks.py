@@ -93,6 +93,18 @@ def test_each_slip_in_the_squared_loss_exercise_is_named(body, says):
     assert says in problem
 
 
+def test_a_loss_backward_without_dout_is_named():
+    namespace = {"np": np}
+    exec("class NoDout:\n"
+         "    def forward(self, a, t):\n        self.y, self.t = a, t\n"
+         "        return 0.5 * np.sum((a - t) ** 2) / a.shape[0]\n"
+         "    def backward(self):\n        return (self.y - self.t) / self.y.shape[0]\n",
+         namespace)
+    (problem,) = backward_problems(namespace["NoDout"], A, t=T)
+    assert problem.startswith("backward(2.0) raised TypeError (")
+    assert "backward takes dout" in problem
+
+
 def test_a_zero_placeholder_is_not_called_a_constant_factor():
     (problem,) = backward_problems(identity_layer("return np.zeros_like(self.y)"), A, t=T)
     assert "times the right one" not in problem
