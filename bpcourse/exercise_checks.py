@@ -3,11 +3,13 @@ pass (lesson 4's Tanh, lesson 5's IdentityWithSquaredLoss).
 
 "gradient check passes: False" is right for a wrong answer, but no help with it. The
 mistakes learners make here are few and each leaves a trace: no ``return``, a gradient of
-the wrong shape, ``dout`` changed in place, a formula off by a constant factor, or a
-backward that uses something other than what forward stored (the notebook's ``x_check``,
-say), which shows as a result right for one input and wrong for another.
+the wrong shape, an array changed in place, a formula off by a constant factor, or a
+backward that uses something other than what forward stored and the dout it is given (the
+notebook's ``x_check``, say, or a batch size typed in as a number), which shows as a result
+right for one input and wrong for another of another batch size.
 """
 
+import inspect
 import math
 
 import numpy as np
@@ -16,7 +18,13 @@ from .gradient import numerical_gradient
 
 __all__ = ["check_backward", "backward_problems"]
 
-TOLERANCE = 1e-7  # as lessons 4 and 5 accept: central differences with h = 1e-4
+# as lessons 4 and 5 accept (central differences with h = 1e-4), for gradients up to 1;
+# larger ones may differ by as much relative to their size
+TOLERANCE = 1e-7
+
+
+class _Stop(Exception):
+    """A problem after which the other checks would only mislead."""
 
 
 def check_backward(layer_class, x, dout=None, t=None, *, seed=0):
@@ -27,8 +35,8 @@ def check_backward(layer_class, x, dout=None, t=None, *, seed=0):
     compares dx with the numerical gradient of sum(forward(x) * dout) (lesson 4).
     With ``t`` it is a loss layer: forward(x, t) returns a scalar loss, backward() returns
     dx (x's shape), compared with the numerical gradient of the loss (lesson 5).
-    x: float array; dout: y's shape. Prints "gradient check passes: True", or False and
-    one line per problem found (see backward_problems).
+    x: float array; dout: y's shape; t: targets for x's rows. Prints "gradient check
+    passes: True", or False and one line per problem found (see backward_problems).
     """
     problems = backward_problems(layer_class, x, dout, t, seed=seed)
     print("gradient check passes:", not problems)
@@ -39,95 +47,191 @@ def check_backward(layer_class, x, dout=None, t=None, *, seed=0):
 def backward_problems(layer_class, x, dout=None, t=None, *, seed=0):
     """What is wrong with ``layer_class``'s backward, as sentences; [] if nothing is.
 
-    Arguments as for check_backward. It checks, in turn: that backward returns an array of
-    x's shape; that it leaves dout as it was; that it agrees with the numerical gradient
-    (to TOLERANCE), and if not, by how much, where, and whether by one constant factor;
-    that a second call gives the same dx; that it is right for a second input drawn with
-    ``seed``, after forward ran again on the same layer; and, for a loss layer, that
-    backward(2.0) gives twice backward().
+    Arguments as for check_backward; every array the layer gets is a copy, so the caller's
+    stay as they were. It checks, in turn: that forward and backward return something;
+    that dx is a NumPy array of x's shape; that neither changes the arrays it is given; that
+    dx agrees with the numerical gradient (to TOLERANCE times the largest gradient, if that
+    is over 1), and if not, by how much, where, and whether by one constant factor; that it
+    is right for a second input, drawn with ``seed``, with one more row (and, for a loss
+    layer, the targets' rows shifted round by one), after forward ran again on the same
+    layer; and, for a loss layer, that backward(2.0) gives twice backward().
     """
+    name = _require_layer_class(layer_class, t)
     x = np.array(x, dtype=np.float64)
     if x.size == 0:
         raise ValueError(f"check_backward needs an x with at least one entry; got shape {x.shape}")
     if t is None and dout is None:
         raise TypeError("check_backward needs dout (the upstream gradient, of forward's "
                         "output shape) for a layer without targets t")
-    # the learner's backward gets copies, so a dout changed in place shows, and does not
-    # spoil the numerical gradient
-    upstream = None if t is not None else np.array(dout, dtype=np.float64)
+    t = None if t is None else np.array(t)
+    upstream = None if dout is None or t is not None else np.array(dout, dtype=np.float64)
+    if upstream is not None:
+        out = _build(layer_class).forward(x.copy())
+        if out is not None and np.shape(out) != upstream.shape:  # else NumPy would broadcast
+            raise ValueError(f"check_backward needs dout of the shape of {name}.forward's "
+                             f"output, {np.shape(out)}; got {upstream.shape}")
+    try:
+        return _problems(layer_class, x, upstream, t, seed)
+    except _Stop as stop:
+        return [str(stop)]
 
-    def run(layer, v):  # forward, then backward with a fresh copy of dout
-        if t is not None:
-            layer.forward(v, t)
-            return layer.backward(), None
-        given = upstream.copy()
-        layer.forward(v)
-        return layer.backward(given), given
 
-    def numerical(v):
-        if t is not None:
-            return numerical_gradient(lambda w: layer_class().forward(w, t), v.copy())
-        return numerical_gradient(lambda w: np.sum(layer_class().forward(w) * upstream),
-                                  v.copy())
-
-    layer = layer_class()
-    dx, given = run(layer, x)
-    shape_problem = _shape_problem(dx, x.shape)
-    if shape_problem:
-        return [shape_problem]
-    problems = []
-    if given is not None and not np.array_equal(given, upstream):
-        problems.append("backward changed dout in place (with *= or [...] =): the layer "
-                        "that sent dout may still need it; build a new array instead, "
-                        "as `dout * (...)` does")
-    off = _difference(dx, numerical(x))
+def _problems(layer_class, x, upstream, t, seed):
+    layer = _build(layer_class)
+    dx, changed = _run(layer, x, upstream, t)
+    problems = changed
+    off = _difference(dx, _numerical(layer_class, x, upstream, t))
     if off:
         return problems + [off]
-    again = layer.backward() if given is None else layer.backward(given)
-    if _shape_problem(again, x.shape) or not np.array_equal(again, dx):
-        problems.append("a second call of backward gave a different dx: backward must not "
-                        "change what forward stored")
-    other = np.random.default_rng(seed).normal(size=x.shape)
-    dx_other = run(layer, other)[0]
-    if _shape_problem(dx_other, x.shape) or _difference(dx_other, numerical(other)):
-        problems.append("backward is right for this input but not for a second one, after forward "
-                        "ran on it: does it use a variable from outside the layer (such as "
-                        "the notebook's x_check or a) instead of what forward stored on "
-                        "self?")
+    other_x, other_dout, other_t = _second_input(layer_class, x, upstream, t, seed)
+    detail = ""
+    try:
+        other_dx = _run(layer, other_x, other_dout, other_t)[0]
+        wrong = _difference(other_dx, _numerical(layer_class, other_x, other_dout, other_t))
+    except _Stop as stop:
+        wrong, detail = True, f" ({stop})"
+    except (ValueError, TypeError, IndexError) as error:  # a shape that fits x only, say
+        wrong, detail = True, f" (it raised {type(error).__name__}: {error})"
+    if wrong:
+        problems.append(f"backward is right for this input but not for a second one of shape "
+                        f"{other_x.shape}, after forward ran on it{detail}: does it use a "
+                        "variable from outside the layer (a global of the notebook) or a "
+                        "batch size typed in as a number, instead of what forward stored on "
+                        "self"
+                        + (" and the dout it is given?" if upstream is not None else "?"))
     if t is not None:
-        layer.forward(x, t)
+        layer.forward(x.copy(), t.copy())
         try:
             twice = layer.backward(2.0)
         except TypeError as error:  # most likely a backward(self) with no dout at all
             return problems + [f"backward(2.0) raised TypeError ({error}): backward takes "
                                "dout, the gradient that reaches the layer (1 for a loss)"]
-        if _shape_problem(twice, x.shape) or not np.allclose(twice, 2 * dx, rtol=0,
-                                                             atol=TOLERANCE):
+        if _dx_problem(twice, x.shape) or not np.allclose(twice, 2 * dx, rtol=1e-9,
+                                                          atol=TOLERANCE):
             problems.append("backward(2.0) is not twice backward(): a layer multiplies its "
                             "local gradient by dout, the gradient that reaches it (the chain "
                             "rule), even where dout is 1")
     return problems
 
 
-def _shape_problem(dx, shape):
-    """None if dx is an array of ``shape``, else a sentence saying what came instead."""
+def _require_layer_class(layer_class, t):
+    """The class's name, once it is a class whose forward fits being given t or not."""
+    if not isinstance(layer_class, type):
+        came = (f"a {type(layer_class).__name__} object: pass the class itself, "
+                f"{type(layer_class).__name__}, not {type(layer_class).__name__}()"
+                if hasattr(layer_class, "forward") else f"{layer_class!r}")
+        raise TypeError(f"check_backward expects a layer class, such as Tanh; got {came}")
+    name = layer_class.__name__
+    try:
+        parameters = list(inspect.signature(layer_class.forward).parameters.values())[1:]
+    except (TypeError, ValueError, AttributeError):  # no forward, or one inspect cannot read
+        return name
+    required = [p for p in parameters if p.default is p.empty
+                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if t is None and len(required) >= 2:
+        raise TypeError(f"{name}.forward takes targets: pass them as t, "
+                        f"check_backward({name}, x, t=t)")
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    takes_any = any(p.kind == p.VAR_POSITIONAL for p in parameters)
+    if t is not None and len(positional) < 2 and not takes_any:
+        raise TypeError(f"{name}.forward takes no targets: pass the upstream gradient as dout "
+                        f"instead of t, check_backward({name}, x, dout)")
+    return name
+
+
+def _build(layer_class):
+    try:
+        return layer_class()
+    except TypeError as error:
+        raise TypeError(f"check_backward builds the layer as {layer_class.__name__}(), with no "
+                        f"arguments, and that raised: {error}") from None
+
+
+def _run(layer, x, upstream, t):
+    """(dx, what the layer changed in place), forward and backward on copies of the arrays."""
+    x_given = x.copy()
+    t_given = None if t is None else t.copy()
+    dout_given = None if upstream is None else upstream.copy()
+    out = layer.forward(x_given) if t is None else layer.forward(x_given, t_given)
+    if out is None:
+        raise _Stop("forward returned None: it needs a `return`, of "
+                    + ("y" if t is None else "the loss"))
+    if not np.array_equal(x_given, x):
+        raise _Stop("forward changed its input x in place (with out=, *= or [...] =): "
+                    "the caller may still need it; build a new array instead")
+    if t is None:
+        dx = layer.backward(dout_given)
+    else:
+        try:
+            dx = layer.backward()
+        except TypeError as error:
+            hint = (": a loss layer's backward needs a default, def backward(self, dout=1), "
+                    "as backpropagation starts there with 1" if "dout" in str(error) else "")
+            raise _Stop(f"backward() raised TypeError ({error}){hint}") from None
+    problem = _dx_problem(dx, x.shape)
+    if problem:
+        raise _Stop(problem)
+    changed = [f"backward changed {what} in place (with -=, *= or [...] =): "
+               f"{why}; build a new array instead, as `dout * (...)` does"
+               for what, given, kept, why in [
+                   ("dout", dout_given, upstream, "the layer that sent it may still need it"),
+                   ("the input x it stored", x_given, x, "that is the caller's array"),
+                   ("the targets t it stored", t_given, t, "that is the caller's array")]
+               if given is not None and not np.array_equal(given, kept)]
+    return dx, changed
+
+
+def _numerical(layer_class, x, upstream, t):
+    if t is not None:
+        return numerical_gradient(lambda v: layer_class().forward(v, t.copy()), x.copy())
+    return numerical_gradient(lambda v: np.sum(layer_class().forward(v) * upstream), x.copy())
+
+
+def _second_input(layer_class, x, upstream, t, seed):
+    """Another x (one more row if x has rows), and a dout or targets to match."""
+    rng = np.random.default_rng(seed)
+    # a loss layer's (C,) scores are one sample: their axis holds classes, not rows
+    has_rows = x.ndim >= (1 if t is None else 2) and (t is None or t.ndim >= 1)
+    other_x = rng.normal(size=(x.shape[0] + 1, *x.shape[1:]) if has_rows else x.shape)
+    # kept 0.01 away from 0: a ReLU's corner there would fool the numerical gradient
+    other_x += np.copysign(0.01, other_x)
+    if t is not None:
+        shifted = np.roll(t, 1, axis=0) if has_rows else t
+        return other_x, None, np.concatenate([shifted, shifted[:1]]) if has_rows else t
+    out_shape = np.shape(_build(layer_class).forward(other_x.copy()))
+    return other_x, rng.normal(size=out_shape), None
+
+
+def _dx_problem(dx, shape):
+    """None if dx is a NumPy array (or number) of ``shape``, else what came instead."""
     if dx is None:
         return "backward returned None: it needs a `return` with dx, the gradient for the input"
+    if isinstance(dx, (list, tuple)):
+        alone = " of two: return dx alone" if isinstance(dx, tuple) and len(dx) == 2 else ""
+        return (f"backward returned a {type(dx).__name__}{alone}; dx must be a NumPy array, "
+                "which the layer before can compute with")
+    if not isinstance(dx, (np.ndarray, np.generic, int, float)) or np.asarray(dx).dtype.kind \
+            not in "biuf":
+        return (f"backward returned {type(dx).__name__} {dx!r:.40}; it must return dx, a "
+                f"NumPy array of the input's shape {shape}")
     came = np.shape(dx)
-    if came != shape:
-        guess = ("is it transposed?" if came == shape[::-1] else
-                 "did it sum or average over an axis?" if np.size(dx) < math.prod(shape) else
-                 "did it broadcast against another array?")
-        return (f"backward returned shape {came}, but dx needs the input's shape {shape}: "
-                f"one gradient for every entry of the input ({guess})")
-    return None
+    if came == shape:
+        return None
+    size = math.prod(came)
+    guess = ("is it transposed?" if came == shape[::-1] else
+             "did it reshape or flatten it?" if size == math.prod(shape) else
+             "did it sum or average over an axis?" if size < math.prod(shape) else
+             "did it broadcast against another array, or build an outer product?")
+    return (f"backward returned shape {came}, but dx needs the input's shape {shape}: "
+            f"one gradient for every entry of the input ({guess})")
 
 
 def _difference(dx, expected):
     """None if dx matches the numerical gradient, else a sentence saying how it is off."""
     dx = np.asarray(dx, dtype=np.float64)
     error = np.abs(dx - expected)
-    if error.max() < TOLERANCE:  # a nan compares False, so it is reported
+    # a nan compares False, so it is reported
+    if error.max() <= TOLERANCE * max(1.0, float(np.abs(expected).max())):
         return None
     at = np.unravel_index(np.argmax(np.where(np.isnan(error), np.inf, error)), error.shape)
     where = f"[{', '.join(map(str, at))}]"
@@ -137,8 +241,11 @@ def _difference(dx, expected):
     nonzero = np.abs(expected) > 1e-3
     if nonzero.any():
         ratio = dx[nonzero] / expected[nonzero]
-        if (np.allclose(ratio, ratio[0], rtol=1e-5, atol=0)
-                and not np.isclose(ratio[0], 1) and ratio[0] != 0):
-            sentence += (f"; every entry is {ratio[0]:.4g} times the right one (a missing or "
-                         "extra factor, such as the batch size N, or the sign)")
+        factor = ratio[0]
+        if np.allclose(ratio, factor, rtol=1e-5, atol=0) and factor != 0 \
+                and not np.isclose(factor, 1):
+            sentence += ("; every entry has the wrong sign" if np.isclose(factor, -1) else
+                         f"; every entry is {factor:.4g} times the right one (a missing or "
+                         "extra factor, such as the batch size N"
+                         + (", and the sign)" if factor < 0 else ")"))
     return sentence

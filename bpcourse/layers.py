@@ -38,7 +38,8 @@ def _check_dout(layer, dout, expected_shape):
         # a MulLayer's or AddLayer's whole (dx, dy), passed on by a slip in lesson 3
         pair = ("; it is a pair, as a × or + node's backward returns one gradient per input: "
                 "unpack it first, dx, dy = layer.backward(dout)"
-                if isinstance(given, tuple) and len(given) == 2 else "")
+                if isinstance(given, tuple) and len(given) == 2
+                and all(np.shape(part) == tuple(expected_shape) for part in given) else "")
         raise ValueError(f"{expected}; got shape {np.shape(dout)}{pair}")
     return dout
 

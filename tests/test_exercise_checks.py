@@ -60,12 +60,15 @@ def test_right_loss_layers_pass(layer_class, t):
     ("return np.sum(dout * (1.0 - self.out ** 2), axis=0)",
      "returned shape (3,), but dx needs the input's shape (2, 3)"),
     ("return (dout * (1.0 - self.out ** 2)).T", "is it transposed?"),
+    ("return (dout * (1.0 - self.out ** 2)).ravel()", "did it reshape or flatten it?"),
+    ("return np.outer(dout, 1.0 - self.out ** 2)", "or build an outer product?"),
+    ("return (dout * (1.0 - self.out ** 2)).tolist()", "returned a list; dx must be a NumPy"),
+    ("return dout * (1.0 - self.out ** 2), None", "returned a tuple of two: return dx alone"),
+    ("return {'dx': dout}", "backward returned dict {'dx'"),
     ("dout *= 1.0 - self.out ** 2\nreturn dout", "backward changed dout in place"),
     ("return dout * 1.0", "off the numerical gradient by up to"),
-    ("return -dout * (1.0 - self.out ** 2)", "every entry is -1 times the right one"),
+    ("return -dout * (1.0 - self.out ** 2)", "every entry has the wrong sign"),
     ("return dout * (1.0 - np.tanh(x_check) ** 2)", "right for this input but not for a second"),
-    ("self.out = 1.0 - self.out ** 2\nreturn dout * self.out",
-     "a second call of backward gave a different dx"),
 ])
 def test_each_slip_in_the_tanh_exercise_is_named(body, says, capsys):
     (problem,) = backward_problems(tanh_layer(body), X_CHECK, DOUT)
@@ -128,3 +131,112 @@ def test_bad_arguments_are_named():
         backward_problems(Relu, X_CHECK)
     with pytest.raises(ValueError, match="at least one entry; got shape"):
         backward_problems(Relu, np.zeros((0, 3)), np.zeros((0, 3)))
+
+
+def layer_from(source):
+    """The class that ``source`` defines, with np and the notebooks' globals at hand."""
+    namespace = {"np": np, "x_check": X_CHECK, "dout": DOUT, "t": T}
+    exec(source, namespace)
+    return next(value for key, value in namespace.items() if isinstance(value, type)
+                and key not in ("np",))
+
+
+TANH_FORWARD = ("class Tanh:\n"
+                "    def __init__(self):\n        self.out = None\n"
+                "    def forward(self, x):\n        self.out = np.tanh(x)\n"
+                "        return self.out.copy()\n")
+IDENTITY_FORWARD = ("class IdentityWithSquaredLoss:\n"
+                    "    def forward(self, a, t):\n        self.y, self.t = a, t\n"
+                    "        return 0.5 * np.sum((a - t) ** 2) / a.shape[0]\n")
+
+
+@pytest.mark.parametrize("scale", [10, 100, 1000])
+def test_right_answers_pass_at_any_scale(scale):
+    # the tolerance grows with the gradient: a fixed 1e-7 failed right answers at 100 * dout
+    right = tanh_layer("return dout * (1.0 - self.out ** 2)")
+    assert backward_problems(right, X_CHECK, scale * DOUT) == []
+    as_float32 = tanh_layer("return (dout * (1.0 - self.out ** 2)).astype(np.float32)")
+    assert backward_problems(as_float32, X_CHECK, scale / 10 * DOUT) == []
+    hinted = identity_layer("return (self.y - self.t) * dout / self.y.shape[0]")
+    assert backward_problems(hinted, scale * A, t=scale * T) == []
+
+
+@pytest.mark.parametrize("source, says", [
+    # uses the notebook's t, or a batch size typed in: right for the first input only
+    (IDENTITY_FORWARD + "    def backward(self, dout=1):\n"
+     "        return (self.y - t) * dout / self.y.shape[0]\n", "a second one of shape (4, 2)"),
+    (IDENTITY_FORWARD + "    def backward(self, dout=1):\n"
+     "        return (self.y - self.t) * dout / 3\n", "a batch size typed in"),
+    # the notebook's dout instead of its own argument
+    (TANH_FORWARD + "    def backward(self, d):\n        return dout * (1.0 - self.out ** 2)\n",
+     "and the dout it is given?"),
+    # changes what forward stored, which is the caller's array
+    (IDENTITY_FORWARD + "    def backward(self, dout=1):\n        self.y -= self.t\n"
+     "        return self.y * dout / self.y.shape[0]\n", "changed the input x it stored"),
+    (IDENTITY_FORWARD + "    def backward(self, dout=1):\n        self.t -= self.y\n"
+     "        return -self.t * dout / self.y.shape[0]\n", "changed the targets t it stored"),
+    ("class Tanh:\n    def forward(self, x):\n        self.out = np.tanh(x, out=x)\n"
+     "        return self.out\n    def backward(self, dout):\n"
+     "        return dout * (1.0 - self.out ** 2)\n", "forward changed its input x in place"),
+    (TANH_FORWARD.replace("        return self.out.copy()\n", "")
+     + "    def backward(self, dout):\n        return dout * (1.0 - self.out ** 2)\n",
+     "forward returned None"),
+    (IDENTITY_FORWARD + "    def backward(self, dout):\n"
+     "        return (self.y - self.t) * dout / self.y.shape[0]\n", "needs a default"),
+])
+def test_slips_found_in_a_second_review_are_named(source, says):
+    layer_class = layer_from(source)
+    t = T if "IdentityWithSquaredLoss" in source else None
+    problems = backward_problems(layer_class, A if t is not None else X_CHECK,
+                                 None if t is not None else DOUT, t)
+    assert says in problems[0]
+    assert np.array_equal(T, T_AS_GIVEN)  # the caller's targets stay as they were
+
+
+T_AS_GIVEN = T.copy()
+
+
+def test_dout_changed_in_place_is_not_also_blamed_on_forward():
+    problems = backward_problems(tanh_layer("dout *= 1.0 - self.out ** 2\nreturn dout + 0"),
+                                 X_CHECK, DOUT)
+    assert len(problems) == 1 and "changed dout in place" in problems[0]
+
+
+def test_calls_that_cannot_work_are_named():
+    tanh = tanh_layer("return dout * (1.0 - self.out ** 2)")
+    with pytest.raises(TypeError, match=r"a Tanh object: pass the class itself, Tanh, not "
+                                        r"Tanh\(\)"):
+        backward_problems(tanh(), X_CHECK, DOUT)
+    with pytest.raises(TypeError, match="expects a layer class, such as Tanh; got <ufunc 'tanh'>"):
+        backward_problems(np.tanh, X_CHECK, DOUT)
+    identity = identity_layer("return (self.y - self.t) * dout / self.y.shape[0]")
+    with pytest.raises(TypeError, match=r"forward takes targets: pass them as t, "
+                                        r"check_backward\(IdentityWithSquaredLoss, x, t=t\)"):
+        backward_problems(identity, A, T)  # t where dout goes
+    with pytest.raises(ValueError, match=r"dout of the shape of Tanh.forward's output, "
+                                         r"\(2, 3\); got \(1, 3\)"):
+        backward_problems(tanh, X_CHECK, DOUT[:1])
+    with pytest.raises(TypeError, match=r"Tanh.forward takes no targets: pass the upstream "
+                                        r"gradient as dout instead of t"):
+        backward_problems(tanh, X_CHECK, t=DOUT)
+    needs_size = layer_from("class Scaled:\n    def __init__(self, size):\n        pass\n")
+    with pytest.raises(TypeError, match=r"builds the layer as Scaled\(\), with no arguments"):
+        backward_problems(needs_size, X_CHECK, DOUT)
+
+
+def test_unusual_right_answers_pass():
+    for body in ["return dout - dout * self.out ** 2",
+                 # harmless where forward runs before every backward, as in a network
+                 "self.out = 1.0 - self.out ** 2\nreturn dout * self.out",
+                 "dx = dout * (1.0 - self.out ** 2)\nself.out = None  # frees memory\nreturn dx",
+                 "return np.multiply(dout, 1 - np.square(self.out))",
+                 "return dout * (1 - self.out) * (1 + self.out)"]:
+        assert backward_problems(tanh_layer(body), X_CHECK, DOUT) == [], body
+    # one sample of (C,) scores and a one-hot target: no second row to add
+    assert backward_problems(SoftmaxWithLoss, A[0], t=np.array([0.0, 1.0])) == []
+    assert backward_problems(Relu, X_CHECK.tolist(), DOUT.tolist()) == []
+
+
+def test_the_second_input_keeps_away_from_relus_corner():
+    # with seed 117 a plain normal draw put an entry within h of 0, failing a right Relu
+    assert all(backward_problems(Relu, X_CHECK, DOUT, seed=seed) == [] for seed in range(200))

@@ -505,3 +505,8 @@ def test_a_pair_passed_on_whole_is_named():
     # an array of the wrong shape is not a pair: no such hint
     with pytest.raises(ValueError, match=r"got shape \(2,\)$"):
         add.backward(np.array([1.1, 1.1]))
+    # nor is a tuple that is not two gradients of the expected shape
+    relu = Relu()
+    relu.forward(np.array([1.0, -1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"got shape \(2,\)$"):
+        relu.backward((5.0, 6.0))
