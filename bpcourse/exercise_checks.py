@@ -126,12 +126,10 @@ def _require_layer_class(layer_class, t):
         parameters = list(inspect.signature(layer_class.forward).parameters.values())[1:]
     except (TypeError, ValueError, AttributeError):  # no forward, or one inspect cannot read
         return name
-    required = [p for p in parameters if p.default is p.empty
-                and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if t is None and len(required) >= 2:
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if t is None and sum(p.default is p.empty for p in positional) >= 2:
         raise TypeError(f"{name}.forward takes targets: pass them as t, "
                         f"check_backward({name}, x, t=t)")
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     takes_any = any(p.kind == p.VAR_POSITIONAL for p in parameters)
     if t is not None and len(positional) < 2 and not takes_any:
         raise TypeError(f"{name}.forward takes no targets: pass the upstream gradient as dout "
@@ -234,10 +232,9 @@ def _difference(dx, expected):
     if error.max() <= TOLERANCE * max(1.0, float(np.abs(expected).max())):
         return None
     at = np.unravel_index(np.argmax(np.where(np.isnan(error), np.inf, error)), error.shape)
-    where = f"[{', '.join(map(str, at))}]"
+    where = f"at entry [{', '.join(map(str, at))}]" if at else "for this x"  # () for 0-d x
     sentence = (f"backward's dx is off the numerical gradient by up to {error[at]:.3g}: "
-                f"at entry {where} it gives {dx[at]:.6g}, the numerical gradient "
-                f"{expected[at]:.6g}")
+                f"{where} it gives {dx[at]:.6g}, the numerical gradient {expected[at]:.6g}")
     nonzero = np.abs(expected) > 1e-3
     if nonzero.any():
         ratio = dx[nonzero] / expected[nonzero]

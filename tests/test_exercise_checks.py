@@ -240,3 +240,10 @@ def test_unusual_right_answers_pass():
 def test_the_second_input_keeps_away_from_relus_corner():
     # with seed 117 a plain normal draw put an entry within h of 0, failing a right Relu
     assert all(backward_problems(Relu, X_CHECK, DOUT, seed=seed) == [] for seed in range(200))
+
+
+def test_a_single_number_is_checked_too():
+    (problem,) = backward_problems(tanh_layer("return dout * 2.0"), 0.5, 1.0)
+    assert problem.startswith("backward's dx is off the numerical gradient by up to 1.21: for "
+                              "this x it gives 2, the numerical gradient 0.786448")
+    assert backward_problems(Sigmoid, 0.5, 1.0) == []
