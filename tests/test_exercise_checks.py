@@ -12,6 +12,7 @@ X_CHECK = RNG.normal(size=(2, 3))
 DOUT = RNG.normal(size=(2, 3))
 A = RNG.normal(size=(3, 2))
 T = RNG.normal(size=(3, 2))
+T_AS_GIVEN = T.copy()  # to check that no check changes the caller's targets
 
 
 def tanh_layer(backward_body):
@@ -192,8 +193,6 @@ def test_slips_found_in_a_second_review_are_named(source, says):
     assert says in problems[0]
     assert np.array_equal(T, T_AS_GIVEN)  # the caller's targets stay as they were
 
-
-T_AS_GIVEN = T.copy()
 
 
 def test_dout_changed_in_place_is_not_also_blamed_on_forward():
