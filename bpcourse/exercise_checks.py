@@ -56,7 +56,7 @@ def backward_problems(layer_class, x, dout=None, t=None, *, seed=0):
     layer, the targets' rows shifted round by one), after forward ran again on the same
     layer; and, for a loss layer, that backward(2.0) gives twice backward().
     """
-    name = _require_layer_class(layer_class, t)
+    _require_layer_class(layer_class, t)
     x = np.array(x, dtype=np.float64)
     if x.size == 0:
         raise ValueError(f"check_backward needs an x with at least one entry; got shape {x.shape}")
@@ -65,11 +65,6 @@ def backward_problems(layer_class, x, dout=None, t=None, *, seed=0):
                         "output shape) for a layer without targets t")
     t = None if t is None else np.array(t)
     upstream = None if dout is None or t is not None else np.array(dout, dtype=np.float64)
-    if upstream is not None:
-        out = _build(layer_class).forward(x.copy())
-        if out is not None and np.shape(out) != upstream.shape:  # else NumPy would broadcast
-            raise ValueError(f"check_backward needs dout of the shape of {name}.forward's "
-                             f"output, {np.shape(out)}; got {upstream.shape}")
     try:
         return _problems(layer_class, x, upstream, t, seed)
     except _Stop as stop:
@@ -115,17 +110,17 @@ def _problems(layer_class, x, upstream, t, seed):
 
 
 def _require_layer_class(layer_class, t):
-    """The class's name, once it is a class whose forward fits being given t or not."""
+    """TypeError unless ``layer_class`` is a class whose forward fits being given t or not."""
     if not isinstance(layer_class, type):
-        came = (f"a {type(layer_class).__name__} object: pass the class itself, "
-                f"{type(layer_class).__name__}, not {type(layer_class).__name__}()"
+        kind = type(layer_class).__name__
+        came = (f"a {kind} object: pass the class itself, {kind}, not {kind}()"
                 if hasattr(layer_class, "forward") else f"{layer_class!r}")
         raise TypeError(f"check_backward expects a layer class, such as Tanh; got {came}")
     name = layer_class.__name__
     try:
         parameters = list(inspect.signature(layer_class.forward).parameters.values())[1:]
     except (TypeError, ValueError, AttributeError):  # no forward, or one inspect cannot read
-        return name
+        return
     positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if t is None and sum(p.default is p.empty for p in positional) >= 2:
         raise TypeError(f"{name}.forward takes targets: pass them as t, "
@@ -134,7 +129,6 @@ def _require_layer_class(layer_class, t):
     if t is not None and len(positional) < 2 and not takes_any:
         raise TypeError(f"{name}.forward takes no targets: pass the upstream gradient as dout "
                         f"instead of t, check_backward({name}, x, dout)")
-    return name
 
 
 def _build(layer_class):
@@ -154,6 +148,10 @@ def _run(layer, x, upstream, t):
     if out is None:
         raise _Stop("forward returned None: it needs a `return`, of "
                     + ("y" if t is None else "the loss"))
+    if upstream is not None and np.shape(out) != upstream.shape:  # else NumPy would broadcast
+        raise ValueError(f"check_backward needs dout of the shape of "
+                         f"{type(layer).__name__}.forward's output, {np.shape(out)}; got "
+                         f"{upstream.shape}")
     if not np.array_equal(x_given, x):
         raise _Stop("forward changed its input x in place (with out=, *= or [...] =): "
                     "the caller may still need it; build a new array instead")
