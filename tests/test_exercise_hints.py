@@ -36,6 +36,12 @@ def run(notebook, *sources, namespace=None):
     return "".join(run_cell(notebook, source, namespace) for source in (imports, *sources))
 
 
+def cells_before(notebook, phrase):
+    """The sources of the code cells above the one holding ``phrase``, as a learner ran them."""
+    above = notebook_cells(notebook)[:cell_index(notebook, phrase)]
+    return ["".join(c["source"]) for c in above if c["cell_type"] == "code"]
+
+
 def last_line(text):
     return text.rstrip("\n").splitlines()[-1]
 
@@ -51,7 +57,9 @@ def test_lesson_3_delivery_fee_solution_leaves_the_earlier_gradients_as_they_wer
     _, before = source_and_output(notebook,
                                   "print(dapple, dapple_num, dorange, dorange_num, dbasket_tax)")
     # "None of the earlier gradients change ... The fee's own gradient is 1"
-    printed = run(notebook, cell, solution(hint)).splitlines()
+    # the exercise cell reuses the lesson's price_of: run the cells above it first
+    printed = run(notebook, *cells_before(notebook, "price_with_fee = fee_layer.forward("),
+                  cell, solution(hint)).splitlines()
     assert printed[-1] == last_line(before) + " 1.0"
     # the numerical check the exercise cell sets up agrees with the solution's backward pass
     numerical = np.array(printed[-2].strip("[]").split(), dtype=float)
@@ -64,7 +72,8 @@ def test_lesson_3_coupon_solution_prints_the_number_the_hint_gives():
     promised = re.search(r"print\(.*\)\s*#\s*(\S+)\s*$", solution(hint), flags=re.M).group(1)
     assert promised == f"{2 * 0.9 * 1.1:g}" and f"= {promised}" in " ".join(hint.split())
     # the backward pass, then the numerical check the exercise cell sets up
-    assert run(notebook, cell, solution(hint)).splitlines()[-2:] == [promised, promised]
+    above = cells_before(notebook, "coupon_price = coupon_tax_layer.forward(")
+    assert run(notebook, *above, cell, solution(hint)).splitlines()[-2:] == [promised, promised]
 
 
 @pytest.mark.parametrize("notebook, phrase", [
