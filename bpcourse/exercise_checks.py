@@ -63,8 +63,12 @@ def backward_problems(layer_class, x, dout=None, t=None, *, seed=0):
     if t is None and dout is None:
         raise TypeError("check_backward needs dout (the upstream gradient, of forward's "
                         "output shape) for a layer without targets t")
+    if t is not None and dout is not None:  # else one of them would go unused, unsaid
+        raise TypeError(f"check_backward takes dout or t, not both: {layer_class.__name__} "
+                        "is given targets t, so it is checked as a loss layer, whose backward "
+                        "starts from dout = 1 (pass dout only for a layer without targets)")
     t = None if t is None else np.array(t)
-    upstream = None if dout is None or t is not None else np.array(dout, dtype=np.float64)
+    upstream = None if dout is None else np.array(dout, dtype=np.float64)
     try:
         return _problems(layer_class, x, upstream, t, seed)
     except _Stop as stop:

@@ -218,6 +218,9 @@ def test_calls_that_cannot_work_are_named():
     with pytest.raises(TypeError, match=r"Tanh.forward takes no targets: pass the upstream "
                                         r"gradient as dout instead of t"):
         backward_problems(tanh, X_CHECK, t=DOUT)
+    with pytest.raises(TypeError, match=r"takes dout or t, not both: IdentityWithSquaredLoss "
+                                        r"is given targets t"):
+        backward_problems(identity, A, np.ones_like(A), t=T)
     needs_size = layer_from("class Scaled:\n    def __init__(self, size):\n        pass\n")
     with pytest.raises(TypeError, match=r"builds the layer as Scaled\(\), with no arguments"):
         backward_problems(needs_size, X_CHECK, DOUT)
