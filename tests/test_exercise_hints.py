@@ -37,9 +37,14 @@ def run(notebook, *sources, namespace=None):
 
 
 def cells_before(notebook, phrase):
-    """The sources of the code cells above the one holding ``phrase``, as a learner ran them."""
+    """The sources of the code cells above the one holding ``phrase``, as a learner ran them.
+
+    Widget cells (tagged nbval-ignore-output) are left out: they need a kernel to talk to
+    (outside one, older ipykernels warn), and no later cell uses what they leave behind.
+    """
     above = notebook_cells(notebook)[:cell_index(notebook, phrase)]
-    return ["".join(c["source"]) for c in above if c["cell_type"] == "code"]
+    return ["".join(c["source"]) for c in above if c["cell_type"] == "code"
+            and "nbval-ignore-output" not in c.get("metadata", {}).get("tags", [])]
 
 
 def last_line(text):
