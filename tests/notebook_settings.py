@@ -8,6 +8,7 @@ import json
 import warnings
 from pathlib import Path
 
+import matplotlib.pyplot  # noqa: F401  (see run_cell)
 import numpy as np
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -51,6 +52,9 @@ def run_cell(notebook, source, namespace):
     A warning is an error (in the lesson's output it would be news), and print options a
     cell sets (the lessons' first cells do) are put back afterwards, not left to other tests.
     """
+    # matplotlib is imported above, outside the strict warnings: the lessons' first cells
+    # import it, and an old matplotlib (3.8) warns on import through pyparsing, which is
+    # not the lesson's news and would fail a test file run on its own
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), warnings.catch_warnings(), np.printoptions():
         warnings.simplefilter("error")
