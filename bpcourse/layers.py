@@ -139,7 +139,8 @@ class Relu:
         require_forward(self, "mask")
         dout = _check_dout(self, dout, self.mask.shape)
         # ~mask is 1 where x > 0 and 0 where the gradient stops: multiplying by it zeroes
-        # the masked entries in a new array, so the caller's dout stays as it was
+        # the masked entries (of a finite dout: inf * 0 is nan) in a new array, so the
+        # caller's dout stays as it was
         return dout * ~self.mask
 
 
