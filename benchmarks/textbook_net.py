@@ -105,6 +105,7 @@ def train_reference(x_train, t_train, x_test, t_test, init):
         for key in ("W1", "b1", "W2", "b2"):
             network.params[key] -= lr * grad[key]
         network.loss(x_batch, t_batch)  # the book records the loss with a second forward pass
+        # every epoch, as the book; and after the last iteration, as the course's train does
         if i % iter_per_epoch == 0 or i == iters - 1:
             network.accuracy(x_train, t_train)
             test_acc = network.accuracy(x_test, t_test)

@@ -1,8 +1,8 @@
 """Activation, softmax and loss functions (lessons 4 and 5).
 
 Plain NumPy functions of arrays. Each keeps the floating dtype it is given, so a float32
-network stays float32, and each is written in its numerically stable form: the textbook
-formulas overflow for large inputs or take ``log(0)``.
+network stays float32, and each is written in its numerically stable form: written
+directly from their definitions, they overflow for large inputs or take ``log(0)``.
 """
 
 import warnings

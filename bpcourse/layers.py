@@ -1,4 +1,5 @@
-"""Layers with ``forward`` and ``backward``, the API of the book's ``common/layers.py``.
+"""Layers with ``forward`` and ``backward``, the API of the book's ``ch05/layer_naive.py``
+(MulLayer, AddLayer) and ``common/layers.py`` (the others).
 
 Lesson 3 introduces MulLayer and AddLayer, lesson 4 Relu and Sigmoid, lesson 5 Affine and
 SoftmaxWithLoss. Every ``backward(dout)`` takes the gradient of the final output with respect

@@ -123,9 +123,10 @@ def as_images(x, normalize, flatten):
     them: (N, 784) if ``flatten`` else (N, 1, 28, 28); float32 in [0, 1] if ``normalize``."""
     x = x.reshape(len(x), -1) if flatten else x[:, np.newaxis]
     if normalize:
-        # Divide in float32: the same bits as the book's x / 255 cast to float32 (a multiply
-        # by float32(1/255) is off by one unit in the last place for half the pixel values),
-        # at a quarter of the memory traffic of a float64 divide.
+        # Divide in float32, as the book's loader does (a cast to float32, then /= 255.0):
+        # for all 256 byte values the same bits as x / 255 in float64 rounded to float32,
+        # at a quarter of that divide's memory traffic (a multiply by float32(1/255) is off
+        # by one unit in the last place for half the pixel values).
         return np.divide(x, np.float32(255), dtype=np.float32)
     # Freshly parsed files are read-only views of the decompressed bytes; copy only those.
     return x if x.flags.writeable else x.copy()

@@ -88,7 +88,8 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     in blocks (one call to the generator for the book's 10000 iterations, see
     _minibatches); their rows are copied out of x_train in another thread, a few blocks
     ahead of the step that needs them (see gathered_ahead); the loss recorded is the one the
-    gradient's own forward pass computed, instead of a second forward pass; the accuracies
+    gradient's own forward pass computed, just before the update (the book records the one
+    just after it, with a second forward pass); the accuracies
     are measured on a copy of the network in a second thread, on another core if there is
     one, while training goes on (see AccuracyMeter), so a measurement reaches ``history``
     (and the screen) one epoch late, when the next one starts, and all of them are there

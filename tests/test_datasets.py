@@ -270,7 +270,8 @@ def test_arrays_are_writable_and_not_shared(tiny, warm):
 
 def test_normalized_values_match_division_by_255(tiny):
     (x, _), _ = load_mnist(data_dir=tiny.folder)
-    # bit for bit the book's normalisation, x / 255 in float64 rounded to float32
+    # bit for bit the book's normalisation (a cast to float32, then / 255 in float32),
+    # which for every byte value equals x / 255 in float64 rounded to float32
     expected = (tiny.x_train.reshape(5, -1) / 255.0).astype(np.float32)
     np.testing.assert_array_equal(x, expected)
     assert x.dtype == np.float32 and x.max() <= 1.0
