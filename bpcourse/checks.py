@@ -13,7 +13,12 @@ import numpy as np
 
 __all__ = ["require_forward", "require_number", "require_bools", "require_samples",
            "require_same_keys", "require_params_in_layers", "one_number",
-           "require_visible_nudge", "require_real_numbers", "seeded_rng"]
+           "require_visible_nudge", "require_real_numbers", "seeded_rng", "NONE_GRADIENT"]
+
+# why a layer's gradient comes out None: its __init__'s placeholder, never replaced
+NONE_GRADIENT = ("does the layer's backward store its gradients on self (self.dW = ..., not a "
+                 "local dW = ..., which is gone once backward returns), and does every "
+                 "function on the way `return` its result?")
 
 
 def require_forward(layer, attribute):

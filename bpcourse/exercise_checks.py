@@ -54,7 +54,9 @@ def backward_problems(layer_class, x, dout=None, t=None, *, seed=0):
     is over 1), and if not, by how much, where, and whether by one constant factor; that it
     is right for a second input, drawn with ``seed``, with one more row (and, for a loss
     layer, the targets' rows shifted round by one), after forward ran again on the same
-    layer; and, for a loss layer, that backward(2.0) gives twice backward().
+    layer; and, for a loss layer, that backward(2.0) gives twice backward(). A TypeError
+    from backward is explained where the cause shows: a backward without dout, or an
+    attribute forward left None.
     """
     _require_layer_class(layer_class, t)
     x = np.array(x, dtype=np.float64)
@@ -79,14 +81,16 @@ def _problems(layer_class, x, upstream, t, seed):
     layer = _build(layer_class)
     dx, changed = _run(layer, x, upstream, t)
     problems = changed
-    off = _difference(dx, _numerical(layer_class, x, upstream, t))
+    factors = _likely_factors(x, t)
+    off = _difference(dx, _numerical(layer_class, x, upstream, t), factors)
     if off:
         return problems + [off]
     other_x, other_dout, other_t = _second_input(layer_class, x, upstream, t, seed)
     detail = ""
     try:
-        other_dx = _run(layer, other_x, other_dout, other_t)[0]
-        wrong = _difference(other_dx, _numerical(layer_class, other_x, other_dout, other_t))
+        other_dx = _run(layer, other_x, other_dout, other_t, first_shape=x.shape)[0]
+        wrong = _difference(other_dx, _numerical(layer_class, other_x, other_dout, other_t),
+                            factors)
     except _Stop as stop:
         wrong, detail = True, f" ({stop})"
     except (ValueError, TypeError, IndexError) as error:  # a shape that fits x only, say
@@ -143,8 +147,11 @@ def _build(layer_class):
                         f"arguments, and that raised: {error}") from None
 
 
-def _run(layer, x, upstream, t):
-    """(dx, what the layer changed in place), forward and backward on copies of the arrays."""
+def _run(layer, x, upstream, t, first_shape=None):
+    """(dx, what the layer changed in place), forward and backward on copies of the arrays.
+
+    first_shape: the first input's shape, when this is the second input.
+    """
     x_given = x.copy()
     t_given = None if t is None else t.copy()
     dout_given = None if upstream is None else upstream.copy()
@@ -159,16 +166,14 @@ def _run(layer, x, upstream, t):
     if not np.array_equal(x_given, x):
         raise _Stop("forward changed its input x in place (with out=, *= or [...] =): "
                     "the caller may still need it; build a new array instead")
-    if t is None:
-        dx = layer.backward(dout_given)
-    else:
-        try:
-            dx = layer.backward()
-        except TypeError as error:
-            hint = (": a loss layer's backward needs a default, def backward(self, dout=1), "
-                    "as backpropagation starts there with 1" if "dout" in str(error) else "")
-            raise _Stop(f"backward() raised TypeError ({error}){hint}") from None
-    problem = _dx_problem(dx, x.shape)
+    try:
+        dx = layer.backward(dout_given) if t is None else layer.backward()
+    except TypeError as error:
+        because = _backward_type_error(layer, error, t)
+        if because is None:  # nothing to add: the traceback shows the learner's line
+            raise
+        raise _Stop(because) from None
+    problem = _dx_problem(dx, x.shape, first_shape)
     if problem:
         raise _Stop(problem)
     changed = [f"backward changed {what} in place (with -=, *= or [...] =): "
@@ -179,6 +184,34 @@ def _run(layer, x, upstream, t):
                    ("the targets t it stored", t_given, t, "that is the caller's array")]
                if given is not None and not np.array_equal(given, kept)]
     return dx, changed
+
+
+def _backward_type_error(layer, error, t):
+    """What most likely made backward raise TypeError ``error``, as a sentence (None: we
+    cannot tell, for an activation layer; a loss layer's check says what it raised)."""
+    called = "backward(dout)" if t is None else "backward()"
+    said = f"{called} raised TypeError ({error})"
+    if t is None and "positional argument" in str(error):  # def backward(self), say
+        return f"{said}: an activation layer's backward takes dout, def backward(self, dout)"
+    if t is not None and "dout" in str(error):
+        return (f"{said}: a loss layer's backward needs a default, def backward(self, dout=1), "
+                "as backpropagation starts there with 1")
+    unset = [f"self.{name}" for name, value in getattr(layer, "__dict__", {}).items()
+             if value is None]
+    if unset:  # the __init__'s placeholder, never replaced: forward forgot to store it
+        return (f"{said}, and {' and '.join(unset)} {'is' if len(unset) == 1 else 'are'} "
+                "still None after forward: does forward store on self what backward uses?")
+    return said if t is not None else None
+
+
+def _likely_factors(x, t):
+    """(number, its name): the factors a backward most often gains or loses."""
+    factors = []
+    if t is not None and x.ndim >= 2:  # a loss averaged over a batch
+        factors += [(x.shape[0], f"the batch size N = {x.shape[0]}"),
+                    (x.size // x.shape[0], f"the number of columns, {x.size // x.shape[0]}"),
+                    (x.size, f"the number of entries, {x.size}")]
+    return factors + [(2, "2, as in the derivative of a square")]
 
 
 def _numerical(layer_class, x, upstream, t):
@@ -202,8 +235,11 @@ def _second_input(layer_class, x, upstream, t, seed):
     return other_x, rng.normal(size=out_shape), None
 
 
-def _dx_problem(dx, shape):
-    """None if dx is a NumPy array (or number) of ``shape``, else what came instead."""
+def _dx_problem(dx, shape, first_shape=None):
+    """None if dx is a NumPy array (or number) of ``shape``, else what came instead.
+
+    first_shape: the first input's shape, when x is the second input.
+    """
     if dx is None:
         return "backward returned None: it needs a `return` with dx, the gradient for the input"
     if isinstance(dx, (list, tuple)):
@@ -218,7 +254,8 @@ def _dx_problem(dx, shape):
     if came == shape:
         return None
     size = math.prod(came)
-    guess = ("is it transposed?" if came == shape[::-1] else
+    guess = ("the first input's shape again" if came == first_shape else
+             "is it transposed?" if came == shape[::-1] else
              "did it reshape or flatten it?" if size == math.prod(shape) else
              "did it sum or average over an axis?" if size < math.prod(shape) else
              "did it broadcast against another array, or build an outer product?")
@@ -226,8 +263,11 @@ def _dx_problem(dx, shape):
             f"one gradient for every entry of the input ({guess})")
 
 
-def _difference(dx, expected):
-    """None if dx matches the numerical gradient, else a sentence saying how it is off."""
+def _difference(dx, expected, factors=()):
+    """None if dx matches the numerical gradient, else a sentence saying how it is off.
+
+    factors: (number, its name) pairs, the names for an error by one constant factor.
+    """
     dx = np.asarray(dx, dtype=np.float64)
     error = np.abs(dx - expected)
     # a nan compares False, so it is reported
@@ -243,8 +283,10 @@ def _difference(dx, expected):
         factor = ratio[0]
         if np.allclose(ratio, factor, rtol=1e-5, atol=0) and factor != 0 \
                 and not np.isclose(factor, 1):
+            name = next((f", perhaps {name}" for number, name in factors
+                         if np.isclose(abs(factor), number) or
+                         np.isclose(abs(factor), 1 / number)), "")
             sentence += ("; every entry has the wrong sign" if np.isclose(factor, -1) else
                          f"; every entry is {factor:.4g} times the right one (a missing or "
-                         "extra factor, such as the batch size N"
-                         + (", and the sign)" if factor < 0 else ")"))
+                         f"extra factor{name}" + (", and the wrong sign)" if factor < 0 else ")"))
     return sentence

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .checks import (
+    NONE_GRADIENT,
     one_number,
     require_params_in_layers,
     require_same_keys,
@@ -212,10 +213,12 @@ def compare_gradients(analytic, numerical):
     result = {}
     for key, a in analytic.items():
         n = numerical[key]
-        for name, value in (("analytic", a), ("numerical", n)):
-            if value is None:  # else: "has shape ()", which hides the None
-                raise TypeError(f"gradient {key!r}: the {name} one is None (a backward that "
-                                "forgets its `return` gives None)")
+        # else: "has shape ()", which hides the None
+        if a is None:
+            raise TypeError(f"gradient {key!r}: the analytic one is None: {NONE_GRADIENT}")
+        if n is None:
+            raise TypeError(f"gradient {key!r}: the numerical one is None (a function that "
+                            "forgets its `return` gives None)")
         a, n = np.asarray(a), np.asarray(n)  # lists work too
         if np.shape(a) != np.shape(n):
             raise ValueError(

@@ -33,8 +33,9 @@ def _check_dout(layer, dout, expected_shape):
                     + (": one number)" if tuple(expected_shape) == () else ")"))
         if dout is None:
             raise TypeError(
-                f"{expected}; got None. Did the layer after it return None from backward? "
-                "An Affine with input_grad=False does, so it can only be a network's first layer"
+                f"{expected}; got None. Did the layer after it return None from backward: "
+                "a backward without `return`, or an Affine with input_grad=False, which can "
+                "only be a network's first layer?"
             )
         # a MulLayer's or AddLayer's whole (dx, dy), passed on by a slip in lesson 3
         pair = ("; it is a pair, as a × or + node's backward returns one gradient per input: "

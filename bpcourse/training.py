@@ -12,6 +12,7 @@ from .accuracy_meter import AccuracyMeter
 from .batches_ahead import gathered_ahead
 from .blas_threads import blas_thread_limit
 from .checks import (
+    NONE_GRADIENT,
     require_number,
     require_params_in_layers,
     require_same_keys,
@@ -76,13 +77,13 @@ def train(network, x_train, t_train, x_test, t_test, *, iters_num=10000, batch_s
     number, or a callback that cannot be called) before the first update, as does an array
     of ``params`` that no layer holds (replaced instead of updated in place); so does a
     ``gradient`` whose keys differ from those of ``params`` (checked every step) or whose
-    shapes do (checked in the first step: they do not change), before that step changes
-    any parameter. A loss that is no longer finite (the scores overflowed: the
-    weights have grown too large, most often from too large a learning rate, or the
-    mini-batch holds a row of x_train with nan or inf, which the message then names)
-    raises FloatingPointError, also before the update; so do weights left not finite by
-    the last. Data with nan or inf that a measurement meets first raises ValueError,
-    naming the row (see TwoLayerNet.predict_labels).
+    shapes do (checked in the first step: they do not change; TypeError for a gradient
+    that is None), before that step changes any parameter. A loss that is no longer
+    finite (the scores overflowed: the weights have grown too large, most often from too
+    large a learning rate, or the mini-batch holds a row of x_train with nan or inf, which
+    the message then names) raises FloatingPointError, also before the update; so do
+    weights left not finite by the last. Data with nan or inf that a measurement meets
+    first raises ValueError, naming the row (see TwoLayerNet.predict_labels).
 
     Five choices make it fast without changing the maths: the minibatch indices are drawn
     in blocks (one call to the generator for the book's 10000 iterations, see
@@ -223,6 +224,9 @@ def _require_all_gradients(grads, params, shapes):
     for key, param in params.items() if shapes else ():
         # a gradient of another shape would broadcast into the parameter without an error:
         # db = np.sum(dout) without axis=0, the classic slip, gives every bias one update
+        if grads[key] is None:  # else "has shape ()", and the bias hint below
+            raise TypeError(f"network.gradient()[{key!r}] is None: {NONE_GRADIENT} This step "
+                            "updated no parameter")
         if np.shape(grads[key]) != param.shape:
             hint = (" (a bias gradient sums dout over the batch axis only: "
                     "np.sum(dout, axis=0), lesson 5)" if np.ndim(grads[key]) == 0 else "")

@@ -87,8 +87,18 @@ def test_dout_changed_in_place_is_named_even_when_the_numbers_are_right():
 
 @pytest.mark.parametrize("body, says", [
     ("return np.zeros_like(self.y)", "at entry [2, 1] it gives 0, the numerical gradient"),
-    ("return (self.y - self.t) * dout", "every entry is 3 times the right one"),
-    ("return (self.y - self.t) * dout / self.y.size", "every entry is 0.5 times the right one"),
+    ("return (self.y - self.t) * dout",
+     "every entry is 3 times the right one (a missing or extra factor, perhaps the batch "
+     "size N = 3)"),
+    ("return (self.y - self.t) * dout / self.y.shape[0] ** 2",
+     "every entry is 0.3333 times the right one (a missing or extra factor, perhaps the "
+     "batch size N = 3)"),
+    ("return (self.y - self.t) * dout / self.y.size",  # one factor 1/2 too many, not 1/N
+     "every entry is 0.5 times the right one (a missing or extra factor, perhaps the number "
+     "of columns, 2)"),
+    ("return (self.t - self.y) * dout",
+     "every entry is -3 times the right one (a missing or extra factor, perhaps the batch "
+     "size N = 3, and the wrong sign)"),
     ("return (self.y - self.t) / self.y.shape[0]", "backward(2.0) is not twice backward()"),
     ("return np.mean(self.y - self.t)", "returned shape ()"),
 ])
@@ -136,7 +146,7 @@ def test_bad_arguments_are_named():
 
 def layer_from(source):
     """The class that ``source`` defines, with np and the notebooks' globals at hand."""
-    namespace = {"np": np, "x_check": X_CHECK, "dout": DOUT, "t": T}
+    namespace = {"np": np, "x_check": X_CHECK, "dout": DOUT, "a": A, "t": T}
     exec(source, namespace)
     return next(value for key, value in namespace.items() if isinstance(value, type)
                 and key not in ("np",))
@@ -193,6 +203,53 @@ def test_slips_found_in_a_second_review_are_named(source, says):
     assert says in problems[0]
     assert np.array_equal(T, T_AS_GIVEN)  # the caller's targets stay as they were
 
+
+
+# the third review tried wrong answers one by one and read what each one was told
+NO_STORE_TANH = ("class Tanh:\n    def __init__(self):\n        self.out = None\n"
+                 "    def forward(self, x):\n        return np.tanh(x)\n"
+                 "    def backward(self, dout):\n        return dout * (1.0 - self.out ** 2)\n")
+NO_STORE_IDENTITY = ("class IdentityWithSquaredLoss:\n"
+                     "    def __init__(self):\n        self.y = None\n        self.t = None\n"
+                     "    def forward(self, a, t):\n"
+                     "        return 0.5 * np.sum((a - t) ** 2) / a.shape[0]\n"
+                     "    def backward(self, dout=1):\n"
+                     "        return (self.y - self.t) * dout / self.y.shape[0]\n")
+
+
+@pytest.mark.parametrize("source, says", [
+    (NO_STORE_TANH, "backward(dout) raised TypeError (unsupported operand type(s) for ** or "
+     "pow(): 'NoneType' and 'int'), and self.out is still None after forward: does forward "
+     "store on self what backward uses?"),
+    (NO_STORE_IDENTITY, "backward() raised TypeError (unsupported operand type(s) for -: "
+     "'NoneType' and 'NoneType'), and self.y and self.t are still None after forward"),
+    (TANH_FORWARD + "    def backward(self):\n        return 1.0 - self.out ** 2\n",
+     "an activation layer's backward takes dout, def backward(self, dout)"),
+    (TANH_FORWARD + "    def backward(self, dout):\n"
+     "        return 2 * dout * (1.0 - self.out ** 2)\n",
+     "every entry is 2 times the right one (a missing or extra factor, perhaps 2, as in the "
+     "derivative of a square)"),
+    # the notebook's a and t instead of what forward stored: the second input's dx has the
+    # first one's shape
+    (IDENTITY_FORWARD + "    def backward(self, dout=1):\n        return (a - t) * dout / 3\n",
+     "backward returned shape (3, 2), but dx needs the input's shape (4, 2): one gradient for "
+     "every entry of the input (the first input's shape again)"),
+])
+def test_slips_found_in_a_third_review_are_named(source, says):
+    layer_class = layer_from(source)
+    t = T if "IdentityWithSquaredLoss" in source else None
+    (problem,) = backward_problems(layer_class, A if t is not None else X_CHECK,
+                                   None if t is not None else DOUT, t)
+    assert says in problem
+
+
+def test_a_type_error_we_cannot_explain_keeps_its_traceback():
+    # an activation layer's own TypeError, with no None left by forward: the learner needs
+    # the line it came from, which a one-line problem would hide
+    slip = tanh_layer("return dout * (1.0 - len(self.out, 2))")
+    with pytest.raises(TypeError, match=r"len\(\) takes exactly one argument") as raised:
+        backward_problems(slip, X_CHECK, DOUT)
+    assert raised.traceback[-1].name == "backward"
 
 
 def test_dout_changed_in_place_is_not_also_blamed_on_forward():

@@ -157,9 +157,14 @@ def test_an_f_that_returns_x_itself_is_measured_not_read_after_x_moves():
 
 
 def test_compare_gradients_names_a_none_and_takes_lists():
-    with pytest.raises(TypeError, match=r"gradient 'W': the analytic one is None \(a backward "
-                                        r"that forgets its `return` gives None\)"):
+    # a backward that keeps dW in a local variable leaves the layer's None in place
+    with pytest.raises(TypeError, match=r"gradient 'W': the analytic one is None: does the "
+                                        r"layer's backward store its gradients on self "
+                                        r"\(self.dW = ..., not a local dW = ..."):
         compare_gradients({"W": None}, {"W": np.ones(2)})
+    with pytest.raises(TypeError, match=r"gradient 'W': the numerical one is None \(a function "
+                                        r"that forgets its `return` gives None\)"):
+        compare_gradients({"W": np.ones(2)}, {"W": None})
     (diff,) = compare_gradients({"W": [1.0, 2.0]}, {"W": [1.0, 2.5]}).values()
     assert diff.mean_abs == pytest.approx(0.25) and diff.max_rel == pytest.approx(0.2)
 

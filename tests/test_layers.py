@@ -401,7 +401,9 @@ def test_mul_and_add_layers_compute_on_lists_elementwise():
 ])
 def test_a_none_dout_is_named_with_its_likely_cause(layer, inputs):
     layer.forward(*inputs)
-    with pytest.raises(TypeError, match=r"got None\..*input_grad=False"):
+    with pytest.raises(TypeError, match=r"got None\. Did the layer after it return None from "
+                                        r"backward: a backward without `return`, or an Affine "
+                                        r"with input_grad=False"):
         layer.backward(None)
 
 

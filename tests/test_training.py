@@ -526,6 +526,12 @@ def test_a_gradient_of_the_wrong_shape_or_none_stops_training_before_updating_an
         def gradient(self, x, t):
             super().gradient(x, t)
 
+    class KeepsLocalDW(TwoLayerNet):  # Affine2's backward wrote dW = ..., not self.dW = ...
+        def gradient(self, x, t):
+            grads = super().gradient(x, t)
+            grads["W2"] = None
+            return grads
+
     # a () gradient used to broadcast into b1, giving all four biases the same update
     refused_before_training(r"network.gradient\(\)\['b1'\] has shape \(\), but "
                             r"network.params\['b1'\] has shape \(4,\) \(a bias gradient sums "
@@ -536,6 +542,10 @@ def test_a_gradient_of_the_wrong_shape_or_none_stops_training_before_updating_an
                             r"network.params \['W1', 'b1', 'W2', 'b2'\]: got NoneType \(a "
                             r"function that forgets its `return`", x, t, xt, tt, error=TypeError,
                             net=ForgetsReturn(8, 4, 2, rng=0))
+    # np.shape(None) is (): it used to be called a bias summed over every axis
+    refused_before_training(r"network.gradient\(\)\['W2'\] is None: does the layer's backward "
+                            r"store its gradients on self \(self.dW = ...", x, t, xt, tt,
+                            error=TypeError, net=KeepsLocalDW(8, 4, 2, rng=0))
 
 
 def test_a_replaced_params_array_is_refused_before_training():
