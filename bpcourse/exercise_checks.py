@@ -55,8 +55,9 @@ def backward_problems(layer_class, x, dout=None, t=None, *, seed=0):
     is right for a second input, drawn with ``seed``, with one more row (and, for a loss
     layer, the targets' rows shifted round by one), after forward ran again on the same
     layer; and, for a loss layer, that backward(2.0) gives twice backward(). A TypeError
-    from backward is explained where the cause shows: a backward without dout, or an
-    attribute forward left None.
+    from backward is explained where the cause shows (a backward that does not take the
+    call, or an attribute forward left None); any other is raised as it is for an
+    activation layer, so its traceback shows the line, and reported for a loss layer.
     """
     _require_layer_class(layer_class, t)
     x = np.array(x, dtype=np.float64)
@@ -81,16 +82,14 @@ def _problems(layer_class, x, upstream, t, seed):
     layer = _build(layer_class)
     dx, changed = _run(layer, x, upstream, t)
     problems = changed
-    factors = _likely_factors(x, t)
-    off = _difference(dx, _numerical(layer_class, x, upstream, t), factors)
+    off = _difference(dx, _numerical(layer_class, x, upstream, t), _likely_factors(x, t))
     if off:
         return problems + [off]
     other_x, other_dout, other_t = _second_input(layer_class, x, upstream, t, seed)
     detail = ""
     try:
         other_dx = _run(layer, other_x, other_dout, other_t, first_shape=x.shape)[0]
-        wrong = _difference(other_dx, _numerical(layer_class, other_x, other_dout, other_t),
-                            factors)
+        wrong = _difference(other_dx, _numerical(layer_class, other_x, other_dout, other_t))
     except _Stop as stop:
         wrong, detail = True, f" ({stop})"
     except (ValueError, TypeError, IndexError) as error:  # a shape that fits x only, say
@@ -191,14 +190,15 @@ def _backward_type_error(layer, error, t):
     cannot tell, for an activation layer; a loss layer's check says what it raised)."""
     called = "backward(dout)" if t is None else "backward()"
     said = f"{called} raised TypeError ({error})"
-    if t is None and "positional argument" in str(error):  # def backward(self), say
-        return f"{said}: an activation layer's backward takes dout, def backward(self, dout)"
-    if t is not None and "dout" in str(error):
-        return (f"{said}: a loss layer's backward needs a default, def backward(self, dout=1), "
+    # raised by the call itself, not inside backward: its signature does not fit the call
+    if error.__traceback__.tb_next is None:
+        return (f"{said}: an activation layer's backward takes dout, def backward(self, dout)"
+                if t is None else
+                f"{said}: a loss layer's backward needs a default, def backward(self, dout=1), "
                 "as backpropagation starts there with 1")
     unset = [f"self.{name}" for name, value in getattr(layer, "__dict__", {}).items()
              if value is None]
-    if unset:  # the __init__'s placeholder, never replaced: forward forgot to store it
+    if unset and "NoneType" in str(error):  # the __init__'s placeholder, never replaced
         return (f"{said}, and {' and '.join(unset)} {'is' if len(unset) == 1 else 'are'} "
                 "still None after forward: does forward store on self what backward uses?")
     return said if t is not None else None
@@ -283,9 +283,9 @@ def _difference(dx, expected, factors=()):
         factor = ratio[0]
         if np.allclose(ratio, factor, rtol=1e-5, atol=0) and factor != 0 \
                 and not np.isclose(factor, 1):
-            name = next((f", perhaps {name}" for number, name in factors
-                         if np.isclose(abs(factor), number) or
-                         np.isclose(abs(factor), 1 / number)), "")
+            names = [name for number, name in factors
+                     if np.isclose(abs(factor), number) or np.isclose(abs(factor), 1 / number)]
+            name = f", perhaps {', or '.join(names)}" if names else ""
             sentence += ("; every entry has the wrong sign" if np.isclose(factor, -1) else
                          f"; every entry is {factor:.4g} times the right one (a missing or "
                          f"extra factor{name}" + (", and the wrong sign)" if factor < 0 else ")"))

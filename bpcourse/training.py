@@ -225,8 +225,8 @@ def _require_all_gradients(grads, params, shapes):
         # a gradient of another shape would broadcast into the parameter without an error:
         # db = np.sum(dout) without axis=0, the classic slip, gives every bias one update
         if grads[key] is None:  # else "has shape ()", and the bias hint below
-            raise TypeError(f"network.gradient()[{key!r}] is None: {NONE_GRADIENT} This step "
-                            "updated no parameter")
+            raise TypeError(f"network.gradient()[{key!r}] is None, so this step updated no "
+                            f"parameter: {NONE_GRADIENT}")
         if np.shape(grads[key]) != param.shape:
             hint = (" (a bias gradient sums dout over the batch axis only: "
                     "np.sum(dout, axis=0), lesson 5)" if np.ndim(grads[key]) == 0 else "")

@@ -95,7 +95,10 @@ def test_dout_changed_in_place_is_named_even_when_the_numbers_are_right():
      "batch size N = 3)"),
     ("return (self.y - self.t) * dout / self.y.size",  # one factor 1/2 too many, not 1/N
      "every entry is 0.5 times the right one (a missing or extra factor, perhaps the number "
-     "of columns, 2)"),
+     "of columns, 2, or 2, as in the derivative of a square)"),
+    ("return 2 * (self.y - self.t) * dout / self.y.shape[0]",  # the 1/2 of the loss forgotten
+     "every entry is 2 times the right one (a missing or extra factor, perhaps the number of "
+     "columns, 2, or 2, as in the derivative of a square)"),
     ("return (self.t - self.y) * dout",
      "every entry is -3 times the right one (a missing or extra factor, perhaps the batch "
      "size N = 3, and the wrong sign)"),
@@ -243,13 +246,29 @@ def test_slips_found_in_a_third_review_are_named(source, says):
     assert says in problem
 
 
-def test_a_type_error_we_cannot_explain_keeps_its_traceback():
-    # an activation layer's own TypeError, with no None left by forward: the learner needs
-    # the line it came from, which a one-line problem would hide
-    slip = tanh_layer("return dout * (1.0 - len(self.out, 2))")
-    with pytest.raises(TypeError, match=r"len\(\) takes exactly one argument") as raised:
-        backward_problems(slip, X_CHECK, DOUT)
-    assert raised.traceback[-1].name == "backward"
+@pytest.mark.parametrize("source", [
+    TANH_FORWARD + "    def backward(self, dout):\n"
+    "        return dout * (1.0 - len(self.out, 2))\n",
+    # a placeholder forward never fills, which this error has nothing to do with
+    TANH_FORWARD.replace("self.out = None", "self.out = None\n        self.dx = None")
+    + "    def backward(self, dout):\n        return dout * (1.0 - len(self.out, 2))\n",
+    # a call inside backward that lacks an argument, not a backward that lacks dout
+    TANH_FORWARD + "    def local(self, y):\n        return 1.0 - y ** 2\n"
+    "    def backward(self, dout):\n        return dout * self.local()\n",
+])
+def test_a_type_error_we_cannot_explain_keeps_its_traceback(source):
+    # an activation layer's own TypeError: the learner needs the line it came from, which a
+    # one-line problem would hide
+    with pytest.raises(TypeError) as raised:
+        backward_problems(layer_from(source), X_CHECK, DOUT)
+    assert raised.traceback[-1].name in ("backward", "local")
+
+
+def test_a_loss_backward_whose_dout_has_another_name_needs_a_default_too():
+    source = (IDENTITY_FORWARD + "    def backward(self, grad):\n"
+              "        return (self.y - self.t) * grad / self.y.shape[0]\n")
+    (problem,) = backward_problems(layer_from(source), A, t=T)
+    assert "a loss layer's backward needs a default, def backward(self, dout=1)" in problem
 
 
 def test_dout_changed_in_place_is_not_also_blamed_on_forward():

@@ -543,8 +543,9 @@ def test_a_gradient_of_the_wrong_shape_or_none_stops_training_before_updating_an
                             r"function that forgets its `return`", x, t, xt, tt, error=TypeError,
                             net=ForgetsReturn(8, 4, 2, rng=0))
     # np.shape(None) is (): it used to be called a bias summed over every axis
-    refused_before_training(r"network.gradient\(\)\['W2'\] is None: does the layer's backward "
-                            r"store its gradients on self \(self.dW = ...", x, t, xt, tt,
+    refused_before_training(r"network.gradient\(\)\['W2'\] is None, so this step updated no "
+                            r"parameter: does the layer's backward store its gradients on self "
+                            r"\(self.dW = ...", x, t, xt, tt,
                             error=TypeError, net=KeepsLocalDW(8, 4, 2, rng=0))
 
 
