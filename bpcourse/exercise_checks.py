@@ -105,9 +105,11 @@ def _problems(layer_class, x, upstream, t, seed):
         layer.forward(x.copy(), t.copy())
         try:
             twice = layer.backward(2.0)
-        except TypeError as error:  # most likely a backward(self) with no dout at all
-            return problems + [f"backward(2.0) raised TypeError ({error}): backward takes "
-                               "dout, the gradient that reaches the layer (1 for a loss)"]
+        except TypeError as error:
+            said = f"backward(2.0) raised TypeError ({error})"
+            if error.__traceback__.tb_next is None:  # the call itself: a backward(self)
+                said += ": backward takes dout, the gradient that reaches the layer (1 for a loss)"
+            return problems + [said]
         if _dx_problem(twice, x.shape) or not np.allclose(twice, 2 * dx, rtol=1e-9,
                                                           atol=TOLERANCE):
             problems.append("backward(2.0) is not twice backward(): a layer multiplies its "

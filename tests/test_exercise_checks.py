@@ -122,6 +122,15 @@ def test_a_loss_backward_without_dout_is_named():
     assert "backward takes dout" in problem
 
 
+def test_a_type_error_inside_a_loss_backward_given_2_is_not_blamed_on_its_signature():
+    # it takes dout and works for the default 1; only a float dout trips np.ones
+    source = (IDENTITY_FORWARD + "    def backward(self, dout=1):\n"
+              "        return (self.y - self.t) / self.y.shape[0] * np.ones(dout)[0]\n")
+    (problem,) = backward_problems(layer_from(source), A, t=T)
+    assert problem.startswith("backward(2.0) raised TypeError (")
+    assert "backward takes dout" not in problem
+
+
 def test_a_zero_placeholder_is_not_called_a_constant_factor():
     (problem,) = backward_problems(identity_layer("return np.zeros_like(self.y)"), A, t=T)
     assert "times the right one" not in problem
