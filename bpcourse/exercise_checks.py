@@ -107,7 +107,7 @@ def _problems(layer_class, x, upstream, t, seed):
             twice = layer.backward(2.0)
         except TypeError as error:
             said = f"backward(2.0) raised TypeError ({error})"
-            if error.__traceback__.tb_next is None:  # the call itself: a backward(self)
+            if _raised_by_the_call(error):  # a backward(self), without dout
                 said += ": backward takes dout, the gradient that reaches the layer (1 for a loss)"
             return problems + [said]
         if _dx_problem(twice, x.shape) or not np.allclose(twice, 2 * dx, rtol=1e-9,
@@ -187,13 +187,18 @@ def _run(layer, x, upstream, t, first_shape=None):
     return dx, changed
 
 
+def _raised_by_the_call(error):
+    """True if TypeError ``error``, caught where backward was called, came from the call
+    itself (its signature does not fit), not from inside backward: no frame below ours."""
+    return error.__traceback__.tb_next is None
+
+
 def _backward_type_error(layer, error, t):
     """What most likely made backward raise TypeError ``error``, as a sentence (None: we
     cannot tell, for an activation layer; a loss layer's check says what it raised)."""
     called = "backward(dout)" if t is None else "backward()"
     said = f"{called} raised TypeError ({error})"
-    # raised by the call itself, not inside backward: its signature does not fit the call
-    if error.__traceback__.tb_next is None:
+    if _raised_by_the_call(error):
         return (f"{said}: an activation layer's backward takes dout, def backward(self, dout)"
                 if t is None else
                 f"{said}: a loss layer's backward needs a default, def backward(self, dout=1), "
