@@ -13,7 +13,9 @@ the loop; ``import bpcourse``; and with --nbval-time, ``pytest notebooks/``. ``-
 (default 1) sets the BLAS/OpenMP threads of every subprocess except the rows that say
 they use their own thread choice, and the course's, which run as a learner's would, with
 no thread variables set (``train`` itself asks BLAS for one thread); the notebooks under
---nbval-time always get one thread from notebooks/conftest.py.
+--nbval-time always get one thread from notebooks/conftest.py. If the shell sets
+OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE, a second course row runs with them unset, and a note
+says how to run every row that way.
 benchmarks/README.md says what each row means and why one thread.
 The data comes from ``--data-dir``, $BPCOURSE_DATA or the user cache that
 ``python -m bpcourse.datasets`` fills; nothing is downloaded.
@@ -125,6 +127,19 @@ def blas_info():
 
     return "; ".join(f"{p.get('internal_api')} {p.get('version')} {p.get('architecture')} "
                      f"threads={p.get('num_threads')}" for p in threadpool_info())
+
+
+def pinned_kernel_note(blas_vars, unpinned_blas):
+    """What the rows mean when the shell sets OpenBLAS's kernel or cache size.
+
+    Some machines set them for old OpenBLAS builds; a learner's machine sets neither, so
+    the verdicts would then time a kernel that learners do not run.
+    """
+    settings = " and ".join(f"{var}={os.environ.get(var, '')}" for var in blas_vars)
+    unset = " ".join(f"-u {var}" for var in blas_vars)
+    return (f"Note: {settings} set in this shell, for every row but the second; with them "
+            f"unset, threadpoolctl reports {unpinned_blas}. To time every row that way, as "
+            f"on a machine that sets neither: env {unset} python benchmarks/bench_train.py")
 
 
 def child_env(threads, unset=()):
@@ -262,6 +277,8 @@ def main(argv=None):
     course = rows[runs[0][0]]
     print(f"BLAS as threadpoolctl reports it in the course's process, outside train(): "
           f"{course['blas']}")
+    if blas_vars:
+        print(pinned_kernel_note(blas_vars, rows[runs[1][0]]["blas"]))
 
     failed = False
     print("\n| run | wall s | CPU s | times the course's: wall / CPU | final test acc "

@@ -40,3 +40,22 @@ def test_bench_train_starts_and_reports_memory_as_n_a_without_resource(tmp_path)
         assert float(now) > 1  # MiB of a running Python with NumPy
     else:
         assert now == "n/a"
+
+
+def test_bench_train_says_when_the_shell_pins_openblass_kernel(tmp_path):
+    # some machines set OPENBLAS_CORETYPE for old OpenBLAS builds; the table must then say
+    # that its verdicts time that kernel, and how to time the one a learner's machine picks
+    script = ROOT / "benchmarks" / "bench_train.py"
+    code = (f"import sys; sys.path.insert(0, {str(script.parent)!r})\n"
+            "import bench_train as b\n"
+            "print(b.pinned_kernel_note(['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'], "
+            "'openblas 0.3.31 SkylakeX threads=2'))")
+    env = {**os.environ, "OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    note = done.stdout.strip()
+    assert "OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE=512 set in this shell" in note
+    assert "threadpoolctl reports openblas 0.3.31 SkylakeX threads=2" in note
+    assert note.endswith("env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
+                         "python benchmarks/bench_train.py")
