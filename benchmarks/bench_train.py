@@ -254,9 +254,9 @@ def main(argv=None):
     runs = [("course: `bpcourse.train`, float32, no thread variables set", "course", (),
              "default")]
     blas_vars = [var for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if var in os.environ]
+    unpinned = f"course, with {' and '.join(blas_vars)} unset"
     if blas_vars:
-        runs.append((f"course, with {' and '.join(blas_vars)} unset", "course", blas_vars,
-                     "default"))
+        runs.append((unpinned, "course", blas_vars, "default"))
     runs.append(("textbook-style NumPy, float64", "reference", (), threads))
     if threads != "default":
         # the course measures accuracy in a second thread, so it can use both cores; this
@@ -278,7 +278,7 @@ def main(argv=None):
     print(f"BLAS as threadpoolctl reports it in the course's process, outside train(): "
           f"{course['blas']}")
     if blas_vars:
-        print(pinned_kernel_note(blas_vars, rows[runs[1][0]]["blas"]))
+        print(pinned_kernel_note(blas_vars, rows[unpinned]["blas"]))
 
     failed = False
     print("\n| run | wall s | CPU s | times the course's: wall / CPU | final test acc "
