@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -129,17 +130,19 @@ def blas_info():
                      f"threads={p.get('num_threads')}" for p in threadpool_info())
 
 
-def pinned_kernel_note(blas_vars, unpinned_blas):
+def pinned_kernel_note(blas_vars, unpinned_blas, argv):
     """What the rows mean when the shell sets OpenBLAS's kernel or cache size.
 
-    Some machines set them for old OpenBLAS builds; a learner's machine sets neither, so
-    the verdicts would then time a kernel that learners do not run.
+    Some machines set them, most likely for older OpenBLAS builds; most machines set
+    neither, so the verdicts would then time a kernel those machines do not use. ``argv``:
+    this run's arguments, repeated in the command the note suggests.
     """
     settings = " and ".join(f"{var}={os.environ.get(var, '')}" for var in blas_vars)
     unset = " ".join(f"-u {var}" for var in blas_vars)
-    return (f"Note: {settings} set in this shell, for every row but the second; with them "
-            f"unset, threadpoolctl reports {unpinned_blas}. To time every row that way, as "
-            f"on a machine that sets neither: env {unset} python benchmarks/bench_train.py")
+    command = " ".join(["python", "benchmarks/bench_train.py", *map(shlex.quote, argv)])
+    return (f"Note: {settings} are set in this shell, for every row but the second; with "
+            f"them unset, threadpoolctl reports {unpinned_blas}. To time every row that "
+            f"way, as on a machine that sets neither: env {unset} {command}")
 
 
 def child_env(threads, unset=()):
@@ -238,6 +241,7 @@ def main(argv=None):
     parser.add_argument("--nbval-time", action="store_true")
     parser.add_argument("--worker", choices=["course", "reference", "torch"],
                         help=argparse.SUPPRESS)
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.data_dir, args.threads)
@@ -278,7 +282,7 @@ def main(argv=None):
     print(f"BLAS as threadpoolctl reports it in the course's process, outside train(): "
           f"{course['blas']}")
     if blas_vars:
-        print(pinned_kernel_note(blas_vars, rows[unpinned]["blas"]))
+        print(pinned_kernel_note(blas_vars, rows[unpinned]["blas"], argv))
 
     failed = False
     print("\n| run | wall s | CPU s | times the course's: wall / CPU | final test acc "

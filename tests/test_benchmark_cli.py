@@ -52,12 +52,13 @@ def test_bench_train_says_when_the_shell_pins_openblas_kernel(tmp_path):
             "import bench_train as b\n"
             "os.environ.update(OPENBLAS_CORETYPE='Haswell', OPENBLAS_L2_SIZE='512')\n"
             "print(b.pinned_kernel_note(['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'], "
-            "'openblas 0.3.31 SkylakeX threads=2'))")
+            "'openblas 0.3.31 SkylakeX threads=2', ['--runs', '5', '--data-dir', 'my data']))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     note = done.stdout.strip()
-    assert "OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE=512 set in this shell" in note
+    assert "OPENBLAS_CORETYPE=Haswell and OPENBLAS_L2_SIZE=512 are set in this shell" in note
     assert "threadpoolctl reports openblas 0.3.31 SkylakeX threads=2" in note
+    # the same run's arguments, quoted for the shell, so the suggestion times the same thing
     assert note.endswith("env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
-                         "python benchmarks/bench_train.py")
+                         "python benchmarks/bench_train.py --runs 5 --data-dir 'my data'")
